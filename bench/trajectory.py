@@ -1,0 +1,330 @@
+"""Benchmark: trajectory latency over pre-aggregated facts vs a naive GROUP BY on raw rows.
+
+    DATAHUB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/bench \
+        python bench/trajectory.py --communes 2000 --years 36
+
+Builds a synthetic country (communes grouped 25 per EPCI, 8 EPCI per département, 8 départements
+per region), one open ``emissions`` dataset with one row per commune × sector × year (plus a few
+actors' rows), stores the raw rows in the version's typed row table (``catalog.rowstore``) as an
+upload does, and indexes them through the same code path as the upload hook
+(``carbon.indexing.index_rows``). Then it times, **through the ASGI app** (FastAPI ``TestClient``,
+anonymous caller, JSON), the territory, sector and actor endpoints for a commune, an EPCI, a region
+and the country, and in the same run a naive ``GROUP BY year, sector`` over the raw typed rows of
+the same scopes (the territory codes of the scope found first by the recursive hierarchy query).
+``--communes 35000 --years 36`` is the full 10M-row run. The database is wiped first (give it a
+database of its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyarrow as pa
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, func, insert, select
+
+from datahub.app import create_app
+from datahub.carbon.indexing import Hierarchy, index_rows
+from datahub.carbon.sectors import EMISSION_SECTORS
+from datahub.catalog import rowstore
+from datahub.db import migrate
+from datahub.db.models import (
+    Actor,
+    Dataset,
+    DatasetVersion,
+    Organization,
+    Territory,
+    TerritoryParent,
+)
+from datahub.runtime import build_runtime
+from datahub.settings import Settings
+from datahub.territories import repository as territory_repository
+
+ORG = "bench-org"
+DATASET = "bench-emissions"
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def build_territories(communes: int) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    rows: list[dict[str, Any]] = [{"code": "country:FR", "level": "country", "name": "France"}]
+    edges: list[dict[str, str]] = []
+    n_epci = max(1, communes // 25)
+    n_dept = max(1, n_epci // 8)
+    n_region = max(1, n_dept // 8)
+    for r in range(n_region):
+        rows.append({"code": f"region:{10 + r:02d}", "level": "region", "name": f"Région {r}"})
+        edges.append({"child_code": f"region:{10 + r:02d}", "parent_code": "country:FR"})
+    for d in range(n_dept):
+        code = f"departement:{10 + d:02d}" if d < 85 else f"departement:9{70 + d - 85:02d}"
+        rows.append({"code": code, "level": "departement", "name": f"Département {d}"})
+        edges.append({"child_code": code, "parent_code": f"region:{10 + d % n_region:02d}"})
+    depts = [r["code"] for r in rows if r["level"] == "departement"]
+    for e in range(n_epci):
+        code = f"epci:{200000000 + e}"
+        rows.append({"code": code, "level": "epci", "name": f"EPCI {e}"})
+        edges.append({"child_code": code, "parent_code": depts[e % len(depts)]})
+    for c in range(communes):
+        code = f"commune:{10000 + c:05d}"
+        epci = f"epci:{200000000 + c % n_epci}"
+        dept = depts[(c % n_epci) % len(depts)]
+        rows.append({"code": code, "level": "commune", "name": f"Commune {c}"})
+        edges += [
+            {"child_code": code, "parent_code": epci},
+            {"child_code": code, "parent_code": dept},
+        ]
+    return rows, edges
+
+
+def raw_rows(communes: int, years: int, actors: int) -> Iterator[dict[str, Any]]:
+    for c in range(communes):
+        for year in range(2050 - years + 1, 2051):
+            for s, sector in enumerate(EMISSION_SECTORS):
+                value = 1000.0 + (c * 7 + year * 3 + s * 11) % 500
+                yield {
+                    "year": year,
+                    "territory": f"commune:{10000 + c:05d}",
+                    "sector": sector,
+                    "value": value,
+                    "unit": "tCO2e",
+                }
+    for a in range(actors):
+        for year in range(2050 - years + 1, 2051):
+            yield {
+                "year": year,
+                "territory": f"commune:{10000 + (a * 10) % communes:05d}",
+                "sector": "industry",
+                "actor": f"bench-actor-{a}",
+                "value": 200.0 + a % 50,
+                "unit": "tCO2e",
+            }
+
+
+def load(settings: Settings, communes: int, years: int, actors: int) -> None:
+    runtime = build_runtime(settings)
+    started = time.perf_counter()
+    with runtime.transaction() as session:
+        old = session.scalars(select(DatasetVersion.id).where(DatasetVersion.dataset_id == DATASET))
+        for old_id in list(old):
+            rowstore.drop(session.connection(), rowstore.table(old_id, rowstore.layout(COLUMNS)))
+        session.execute(delete(Dataset).where(Dataset.id == DATASET))
+        session.execute(delete(Actor).where(Actor.id.like("bench-actor-%")))
+        session.execute(delete(TerritoryParent))
+        session.execute(delete(Territory))
+        session.execute(delete(Organization).where(Organization.id == ORG))
+    territories, edges = build_territories(communes)
+    with runtime.transaction() as session:
+        session.execute(insert(Territory), territories)
+        session.execute(insert(TerritoryParent), edges)
+        session.add(Organization(id=ORG, name="Bench", member=True))
+        session.flush()
+        session.execute(
+            insert(Actor),
+            [
+                {
+                    "id": f"bench-actor-{a}",
+                    "name": f"Actor {a}",
+                    "territory_code": f"commune:{10000 + (a * 10) % communes:05d}",
+                }
+                for a in range(actors)
+            ],
+        )
+        dataset = Dataset(
+            id=DATASET,
+            title="Bench",
+            description="synthetic",
+            organization_id=ORG,
+            licence_id="etalab-2.0",
+            level="open",
+            kind="emissions",
+            tags=[],
+            provenance={},
+            current_version=1,
+        )
+        session.add(dataset)
+        session.flush()
+        version = DatasetVersion(
+            dataset_id=DATASET,
+            number=1,
+            storage_key="bench",
+            filename="bench.csv",
+            media_type="text/csv",
+            format="csv",
+            size=0,
+            sha256="0" * 64,
+            row_count=0,
+        )
+        session.add(version)
+        session.flush()
+        version_id = version.id
+        version.columns = COLUMNS
+        stored = rowstore.layout(COLUMNS)
+        table = rowstore.table(version_id, stored)
+        connection = session.connection()
+        rowstore.create(connection, table)
+        n = 0
+        chunk: list[dict[str, Any]] = []
+        for row in raw_rows(communes, years, actors):
+            chunk.append(row)
+            if len(chunk) == 100_000:
+                rowstore.insert_batch(connection, table, stored, n + 1, _batch(chunk))
+                n, chunk = n + len(chunk), []
+        if chunk:
+            rowstore.insert_batch(connection, table, stored, n + 1, _batch(chunk))
+            n += len(chunk)
+        rowstore.finish(connection, table)
+        version.row_count = n
+    rows_done = time.perf_counter()
+    out(f"raw rows: {n:,} stored in {rows_done - started:.1f} s")
+    with runtime.transaction() as session:
+        report = index_rows(
+            session,
+            "emissions",
+            version_id,
+            ((i + 1, r) for i, r in enumerate(raw_rows(communes, years, actors))),
+            Hierarchy.load(session),
+        )
+        facts = session.scalar(select(func.count()).select_from(_fact_table()))
+    out(
+        f"indexed: {report.facts:,} own facts, {facts:,} facts with roll-ups, "
+        f"in {time.perf_counter() - rows_done:.1f} s"
+    )
+    runtime.close()
+
+
+COLUMNS = [
+    {"name": "year", "type": "integer"},
+    {"name": "territory", "type": "string"},
+    {"name": "sector", "type": "string"},
+    {"name": "actor", "type": "string"},
+    {"name": "value", "type": "number"},
+    {"name": "unit", "type": "string"},
+]
+
+
+def _batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist(
+        [{c["name"]: r.get(c["name"]) for c in COLUMNS} for r in rows],
+        schema=pa.schema(
+            [
+                ("year", pa.int64()),
+                ("territory", pa.string()),
+                ("sector", pa.string()),
+                ("actor", pa.string()),
+                ("value", pa.float64()),
+                ("unit", pa.string()),
+            ]
+        ),
+    )
+
+
+def _fact_table() -> Any:
+    from datahub.db.models import CarbonEmissionFact
+
+    return CarbonEmissionFact
+
+
+def timings(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    call()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return statistics.median(samples), p95
+
+
+def naive(settings: Settings, code: str, sector: str | None) -> Callable[[], Any]:
+    runtime = build_runtime(settings)
+
+    def run() -> Any:
+        with runtime.transaction() as session:
+            scope = sorted(territory_repository.descendants(session, code))
+            version_id = session.scalar(
+                select(DatasetVersion.id).where(DatasetVersion.dataset_id == DATASET)
+            )
+            assert version_id is not None
+            rows = rowstore.table(version_id, rowstore.layout(COLUMNS))
+            year, territory, sect, actor, value = (rows.c[f"c{i}"] for i in range(5))
+            query = (
+                select(year, sect, func.sum(value))
+                .where(territory.in_(scope), actor.is_(None))
+                .group_by(year, sect)
+            )
+            if sector is not None:
+                query = query.where(sect == sector)
+            return session.execute(query).all()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--communes", type=int, default=2000)
+    parser.add_argument("--years", type=int, default=36)
+    parser.add_argument("--actors", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--naive-repeat", type=int, default=5)
+    parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
+    args = parser.parse_args()
+    url = os.environ.get("DATAHUB_DATABASE_URL")
+    if not url:
+        parser.error("set DATAHUB_DATABASE_URL (PostgreSQL for meaningful figures)")
+    settings = Settings(database_url=url)
+    migrate.upgrade(url)
+    out(f"database: {settings.database_url.split('@')[-1]}")
+    out(f"size: {args.communes:,} communes × 8 sectors × {args.years} years + {args.actors} actors")
+    if not args.skip_load:
+        load(settings, args.communes, args.years, args.actors)
+
+    runtime = build_runtime(settings)
+    if runtime.engine.dialect.name == "postgresql":
+        with runtime.engine.begin() as connection:  # committed: fresh planner statistics
+            connection.exec_driver_sql("ANALYZE")
+    scopes = {
+        "commune": "commune:10000",
+        "epci": "epci:200000000",
+        "region": "region:10",
+        "country": "country:FR",
+    }
+    out("latency in ms, through the ASGI app (TestClient, anonymous, JSON): p50 / p95")
+    out(f"{'scope':9} {'territory':>15} {'sector':>15} {'actor':>15} {'naive GROUP BY':>17} ratio")
+    out("(naive = the same scope's GROUP BY in SQL alone, no HTTP: the ratio favours it)")
+    with TestClient(create_app(runtime=runtime)) as client:
+
+        def get(path: str, **params: Any) -> Callable[[], Any]:
+            def call() -> Any:
+                response = client.get(path, params=params)
+                assert response.status_code == 200, response.text
+                return response
+
+            return call
+
+        actor = timings(get("/api/v1/actors/bench-actor-0/trajectory"), args.repeat)
+        for name, code in scopes.items():
+            territory = timings(get(f"/api/v1/territories/{code}/trajectory"), args.repeat)
+            sector = timings(
+                get("/api/v1/sectors/industry/trajectory", territory=code), args.repeat
+            )
+            baseline = timings(naive(settings, code, None), args.naive_repeat)
+            out(
+                f"{name:9} {territory[0]:7.1f}/{territory[1]:7.1f} "
+                f"{sector[0]:7.1f}/{sector[1]:7.1f} {actor[0]:7.1f}/{actor[1]:7.1f} "
+                f"{baseline[0]:8.1f}/{baseline[1]:8.1f} ×{baseline[0] / territory[0]:.1f}"
+            )
+    runtime.close()
+
+
+if __name__ == "__main__":
+    main()

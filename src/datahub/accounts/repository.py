@@ -1,0 +1,36 @@
+"""SQL for organisations, users and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datahub.db.models import ApiToken, Organization, User
+
+
+def get_organization(session: Session, org_id: str) -> Organization | None:
+    return session.get(Organization, org_id)
+
+
+def list_organizations(session: Session) -> Sequence[Organization]:
+    return session.scalars(select(Organization).order_by(Organization.id)).all()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def find_token(session: Session, token_hash: str) -> tuple[ApiToken, User, Organization] | None:
+    row = session.execute(
+        select(ApiToken, User, Organization)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

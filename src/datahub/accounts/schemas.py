@@ -1,0 +1,53 @@
+"""Pydantic shapes of organisations and users at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from datahub.accounts.caller import Role
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=SLUG, description="Stable identifier (lowercase slug).")
+    name: str = Field(min_length=1, max_length=300)
+    member: bool = Field(False, description="Signatory of the territory's data-sharing charter.")
+    siren: str | None = Field(None, pattern=r"^\d{9}$")
+
+
+class OrganizationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    member: bool
+    siren: str | None
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    organization_id: str
+    role: Role
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    organization_id: str
+    role: Role
+    created_at: datetime
+
+
+class UserWithToken(BaseModel):
+    user: UserRead
+    token: str = Field(description="Shown once; only its hash is stored.")

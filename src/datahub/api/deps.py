@@ -1,0 +1,129 @@
+"""Typed dependencies: the request's unit of work, the caller, and role requirements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from datahub.accounts import service as accounts
+from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext, Role
+from datahub.api.context import request_id_var
+from datahub.audit import service as audit
+from datahub.errors import DatahubError, Forbidden, Unauthenticated
+from datahub.licensing.registry import LicenceRegistry
+from datahub.runtime import Runtime
+from datahub.settings import Settings
+from datahub.storage import Storage
+
+_bearer = HTTPBearer(auto_error=False, description="API token from `datahub users create`.")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@contextmanager
+def audited_transaction(runtime: Runtime) -> Iterator[Session]:
+    """A unit of work that commits on success and rolls back on error.
+
+    A refused attempt carries its audit event; it is recorded in a transaction of its own, since
+    the failing one is rolled back.
+    """
+    try:
+        with runtime.transaction() as session:
+            yield session
+    except DatahubError as exc:
+        if exc.audit_event is not None:
+            with runtime.transaction() as session:
+                audit.record(session, exc.audit_event)
+        raise
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """The request owns the transaction: commit after the handler, roll back on error."""
+    with audited_transaction(runtime) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_caller(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Authenticate in a short read transaction of its own (uploads must not hold one open)."""
+    header = request.headers.get("authorization")
+    if header is not None and credentials is None:
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    if credentials is None:
+        return ANONYMOUS
+    with runtime.read_session() as session:  # reads only: never waits on SQLite's write lock
+        return accounts.authenticate(session, credentials.credentials)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that admits authenticated callers with one of ``roles``."""
+
+    def check(caller: CallerDep) -> Caller:
+        if not caller.authenticated:
+            raise Unauthenticated("this operation needs an API token")
+        if caller.role not in roles:
+            raise Forbidden(f"this operation needs the role {' or '.join(roles)}")
+        return caller
+
+    return check
+
+
+AdminDep = Annotated[Caller, Depends(require("admin"))]
+AuthenticatedDep = Annotated[Caller, Depends(require("admin", "producer", "analyst", "auditor"))]
+
+
+def purpose(request: Request) -> str | None:
+    """The optional ``X-Purpose`` header, recorded in audit events."""
+    value = request.headers.get("x-purpose")
+    return value[:500] if value else None
+
+
+PurposeDep = Annotated[str | None, Depends(purpose)]
+
+
+def get_context(caller: CallerDep, purpose: PurposeDep) -> RequestContext:
+    return RequestContext(caller=caller, request_id=request_id_var.get(), purpose=purpose)
+
+
+ContextDep = Annotated[RequestContext, Depends(get_context)]
+
+
+def get_licences(runtime: RuntimeDep) -> LicenceRegistry:
+    return runtime.licences
+
+
+LicencesDep = Annotated[LicenceRegistry, Depends(get_licences)]
+
+
+def get_storage(runtime: RuntimeDep) -> Storage:
+    return runtime.storage
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]

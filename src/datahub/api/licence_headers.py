@@ -1,0 +1,17 @@
+"""Headers that say under which licence data is served (contract §3)."""
+
+from __future__ import annotations
+
+from text_unidecode import unidecode
+
+from datahub.catalog.service import Resolved, attribution
+
+
+def licence_headers(resolved: Resolved) -> dict[str, str]:
+    """``Link: <licence>; rel="license"`` and an attribution header (ASCII-folded: HTTP headers
+    are Latin-1; the exact text is in the JSON ``meta``)."""
+    return {
+        "Link": f'<{resolved.licence.url}>; rel="license"',
+        "X-Attribution": unidecode(attribution(resolved))[:500],
+        "X-Licence": resolved.licence.id,
+    }

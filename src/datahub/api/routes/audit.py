@@ -1,0 +1,108 @@
+"""The audit log and licence-usage reports, for the governance committee (auditor, admin)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from datahub.accounts.caller import Caller
+from datahub.api.deps import RuntimeDep, SessionDep, require
+from datahub.api.pagination import PageDep, envelope
+from datahub.audit import service as audit
+from datahub.audit.schemas import EventRead, VerifyRead
+from datahub.catalog.csv_writer import iter_csv_rows
+from datahub.licensing import usage
+from datahub.runtime import Runtime
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+AuditorDep = Annotated[Caller, Depends(require("auditor", "admin"))]
+EVENT_COLUMNS = [*audit.CHAINED_FIELDS, "hash"]
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+@router.get(
+    "/events",
+    summary="Audit events, oldest first (JSON or CSV for archiving)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def list_events(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _auditor: AuditorDep,
+    page: PageDep,
+    dataset: Annotated[str | None, Query(max_length=100)] = None,
+    organization: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=48)] = None,
+    outcome: Literal["allowed", "denied", "failed"] | None = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    query = audit.events_query(
+        dataset=dataset,
+        organization=organization,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
+    if format == "csv":
+        return StreamingResponse(
+            _csv(runtime, query),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
+        )
+    total = audit.count(session, query)
+    events = audit.page(session, query, (page.page - 1) * page.page_size, page.page_size)
+    return envelope(request, [EventRead.model_validate(e) for e in events], total, page)
+
+
+def _csv(runtime: Runtime, query: Any) -> Iterator[bytes]:
+    with runtime.read_session() as session:
+        rows = (
+            {c: _csv_value(getattr(e, c)) for c in EVENT_COLUMNS}
+            for e in audit.stream(session, query)
+        )
+        yield from iter_csv_rows(rows, EVENT_COLUMNS)
+
+
+@router.get("/verify", summary="Check the hash chain; names the first altered or missing event")
+def verify(session: SessionDep, _auditor: AuditorDep) -> VerifyRead:
+    return VerifyRead(**audit.verify(session).as_dict())
+
+
+@router.get(
+    "/reports/licence-usage",
+    summary="Use of each dataset per licence: reads by organisation and basis, denials, grants",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def licence_usage(
+    session: SessionDep,
+    _auditor: AuditorDep,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    lines = usage.licence_usage(session, since, until)
+    if format == "json":
+        return {"data": lines, "meta": {"from": since, "to": until, "total": len(lines)}}
+    columns = list(lines[0].keys()) if lines else ["dataset", "licence", "reads"]
+    rows = [{k: _csv_value(v) for k, v in line.items()} for line in lines]
+    return StreamingResponse(
+        iter_csv_rows(rows, columns),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="licence-usage.csv"'},
+    )

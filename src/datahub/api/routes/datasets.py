@@ -1,0 +1,283 @@
+"""Datasets: metadata, versions, original files and rows — every path through the access policy."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from datahub.api.deps import (
+    ContextDep,
+    LicencesDep,
+    RuntimeDep,
+    SessionDep,
+    StorageDep,
+    audited_transaction,
+)
+from datahub.api.licence_headers import licence_headers
+from datahub.api.pagination import PageDep, envelope
+from datahub.api.uploads import receive
+from datahub.catalog import rows
+from datahub.catalog import service as catalog
+from datahub.catalog import uploads as versions
+from datahub.catalog.csv_writer import iter_csv_rows
+from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
+from datahub.licensing.levels import AccessLevel
+from datahub.runtime import Runtime
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+DATA_PARAMS = {"format", "dialect", "page_size", "after", "sort", "version"}
+MAX_JSON_PAGE = 10_000
+
+
+@router.get("", summary="Search the datasets you may see")
+def list_datasets(
+    request: Request,
+    session: SessionDep,
+    licences: LicencesDep,
+    ctx: ContextDep,
+    page: PageDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words in title, description, tags")
+    ] = None,
+    licence: Annotated[str | None, Query(max_length=300)] = None,
+    level: AccessLevel | None = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    producer: Annotated[str | None, Query(max_length=64)] = None,
+    territory: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    filters = catalog.SearchFilters(q, licence, level, kind, producer, territory)
+    found, total = catalog.search(
+        session, licences, ctx.caller, filters, page=page.page, page_size=page.page_size
+    )
+    return envelope(request, found, total, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a dataset (producer)")
+def create_dataset(
+    data: DatasetCreate, session: SessionDep, licences: LicencesDep, ctx: ContextDep
+) -> DatasetRead:
+    return catalog.create(session, licences, ctx, data)
+
+
+@router.get("/{dataset_id}", summary="One dataset's metadata")
+def get_dataset(
+    dataset_id: str, session: SessionDep, licences: LicencesDep, ctx: ContextDep
+) -> DatasetRead:
+    return catalog.read_one(session, catalog.resolve(session, licences, ctx.caller, dataset_id))
+
+
+@router.patch("/{dataset_id}", summary="Change a dataset's metadata or licence (producer)")
+def update_dataset(
+    dataset_id: str,
+    data: DatasetUpdate,
+    session: SessionDep,
+    licences: LicencesDep,
+    ctx: ContextDep,
+) -> DatasetRead:
+    return catalog.update(session, licences, ctx, dataset_id, data)
+
+
+@router.delete(
+    "/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a dataset (producer)"
+)
+def delete_dataset(dataset_id: str, runtime: RuntimeDep, ctx: ContextDep) -> Response:
+    with audited_transaction(runtime) as session:
+        keys = catalog.delete(session, runtime.licences, ctx, dataset_id)
+    for key in keys:  # after commit: a failed delete leaves an orphan, never a dangling version
+        runtime.storage.delete(key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _ingest(
+    runtime: Runtime, ctx: Any, dataset_id: str, upload: versions.Upload
+) -> versions.Outcome:
+    with audited_transaction(runtime) as session:
+        return versions.add_version(
+            session,
+            runtime.licences,
+            runtime.storage,
+            ctx,
+            dataset_id,
+            upload,
+            hooks=runtime.version_hooks,
+        )
+
+
+@router.post(
+    "/{dataset_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a new version (multipart field `file`, or the raw body)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {}},
+                "application/geo+json": {"schema": {}},
+                "application/vnd.apache.parquet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            }
+        }
+    },
+    responses={200: {"description": "Same bytes as the current version: nothing new stored"}},
+)
+async def upload_version(
+    dataset_id: str, request: Request, runtime: RuntimeDep, ctx: ContextDep
+) -> JSONResponse:
+    # Refuse early (before reading the body) when the caller may not publish here.
+    await run_in_threadpool(_check_manager, runtime, ctx, dataset_id)
+    limit = runtime.settings.max_upload_mb << 20
+    with tempfile.TemporaryDirectory(prefix="datahub-upload-") as folder:
+        upload = await receive(request, Path(folder), limit)
+        outcome = await run_in_threadpool(_ingest, runtime, ctx, dataset_id, upload)
+    return JSONResponse(
+        outcome.version.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        headers={"Location": f"{request.url.path}/{outcome.version.number}"},
+    )
+
+
+def _check_manager(runtime: Runtime, ctx: Any, dataset_id: str) -> None:
+    with audited_transaction(runtime) as session:
+        catalog.authorize_management(session, runtime.licences, ctx, dataset_id, "dataset.upload")
+
+
+@router.get("/{dataset_id}/versions", summary="Versions of a dataset")
+def list_versions(
+    dataset_id: str, session: SessionDep, licences: LicencesDep, ctx: ContextDep
+) -> dict[str, Any]:
+    resolved = catalog.resolve(session, licences, ctx.caller, dataset_id)
+    found = catalog.list_versions(session, resolved)
+    return {"data": found, "meta": {"total": len(found)}}
+
+
+@router.get(
+    "/{dataset_id}/versions/{number}/file",
+    summary="The original bytes of a version, with their SHA-256",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def download_file(
+    dataset_id: str,
+    number: int,
+    session: SessionDep,
+    licences: LicencesDep,
+    storage: StorageDep,
+    ctx: ContextDep,
+) -> StreamingResponse:
+    resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_file")
+    version = catalog.get_version(session, resolved, number)
+    chunks = storage.open_stream(version.storage_key)
+    catalog.record_read(session, ctx, resolved, version, "dataset.read_file", version.row_count)
+    headers = {
+        **licence_headers(resolved),
+        "Content-Disposition": f'attachment; filename="{version.filename}"',
+        "Content-Length": str(version.size),
+        "ETag": f'"{version.sha256}"',
+        "X-Checksum-SHA256": version.sha256,
+        "Repr-Digest": f"sha-256=:{_b64(version.sha256)}:",
+    }
+    return StreamingResponse(chunks, media_type=version.media_type, headers=headers)
+
+
+def _b64(hex_digest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+@router.get(
+    "/{dataset_id}/data",
+    summary="Rows of a version, filtered, sorted and paginated (JSON or CSV)",
+    description=(
+        "Filters: `<column>__<op>=<value>` with op in "
+        + ", ".join(rows.OPERATORS)
+        + " (`in`/`notin` take comma-separated values, `isnull` takes true/false). "
+        "Sort: `sort=col` or `sort=-col`. Keyset pagination: follow `links.next`. "
+        "CSV without `page_size` streams every matching row."
+    ),
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def read_rows(
+    dataset_id: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ctx: ContextDep,
+    format: Literal["json", "csv"] = "json",
+    dialect: Literal["default", "fr"] = "default",
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_JSON_PAGE)] = None,
+    after: Annotated[str | None, Query(max_length=2000)] = None,
+    sort: Annotated[str | None, Query(max_length=200)] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Any:
+    licences = runtime.licences
+    resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_rows")
+    found = catalog.get_version(session, resolved, version)
+    filters = rows.parse_filters(request.query_params, DATA_PARAMS)
+    prepared = rows.prepare(found, rows.RowQuery(filters, sort, after, page_size))
+    headers = licence_headers(resolved)
+    meta = {
+        "licence": resolved.licence.id,
+        "licence_url": resolved.licence.url,
+        "attribution": catalog.attribution(resolved),
+        "version": found.number,
+        "sha256": found.sha256,
+    }
+    if format == "json":
+        page = rows.fetch_page(session, prepared, page_size or 100)
+        catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", len(page.rows))
+        next_link = (
+            str(request.url.include_query_params(after=page.next_cursor))
+            if page.next_cursor
+            else None
+        )
+        body = {
+            "data": page.rows,
+            "links": {"next": next_link},
+            "meta": {"total": page.total, **meta},
+        }
+        return JSONResponse(body, headers=headers)
+    total = rows.count(session, prepared)
+    served = min(total, page_size) if page_size else total
+    catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", served)
+    columns = [c["name"] for c in found.columns]
+    return StreamingResponse(
+        _csv_stream(runtime, found.id, prepared, page_size, columns, dialect),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **headers,
+            "Content-Disposition": f'attachment; filename="{dataset_id}-v{found.number}.csv"',
+        },
+    )
+
+
+def _csv_stream(
+    runtime: Runtime,
+    version_id: int,
+    prepared: rows.Prepared,
+    limit: int | None,
+    columns: list[str],
+    dialect: str,
+) -> Iterator[bytes]:
+    """Rows streamed from a snapshot read session (the request's transaction is over by now)."""
+    with runtime.read_session() as session:
+        streamed = rows.stream(session, prepared.limited(limit))
+        yield from iter_csv_rows(streamed, columns, dialect=dialect)

@@ -1,0 +1,33 @@
+"""Organisations: the producers and members of the data charter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from datahub.accounts import service
+from datahub.accounts.schemas import OrganizationCreate, OrganizationRead
+from datahub.api.deps import AdminDep, SessionDep
+from datahub.api.pagination import PageDep, envelope
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+
+@router.get("", summary="List organisations")
+def list_organizations(request: Request, session: SessionDep, page: PageDep) -> dict[str, Any]:
+    orgs = [OrganizationRead.model_validate(o) for o in service.list_organizations(session)]
+    start = (page.page - 1) * page.page_size
+    return envelope(request, orgs[start : start + page.page_size], len(orgs), page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an organisation (admin)")
+def create_organization(
+    data: OrganizationCreate, session: SessionDep, _admin: AdminDep
+) -> OrganizationRead:
+    return OrganizationRead.model_validate(service.create_organization(session, data))
+
+
+@router.get("/{org_id}", summary="One organisation")
+def get_organization(org_id: str, session: SessionDep) -> OrganizationRead:
+    return OrganizationRead.model_validate(service.get_organization(session, org_id))

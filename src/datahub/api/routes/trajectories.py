@@ -1,0 +1,246 @@
+"""Trajectories of a territory, a sector in a territory, an actor (JSON, CSV, SVG); targets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+from text_unidecode import unidecode
+
+from datahub.accounts.caller import Caller
+from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep, require
+from datahub.carbon import service
+from datahub.carbon.chart import render_svg
+from datahub.carbon.schemas import (
+    Approach,
+    Basis,
+    By,
+    TargetRead,
+    TargetWrite,
+    TrajectoryRead,
+)
+from datahub.carbon.sectors import SECTOR_LABELS_FR
+from datahub.carbon.units import GwpSet
+from datahub.catalog.csv_writer import iter_csv_rows
+
+router = APIRouter(tags=["trajectories"])
+
+CSV_COLUMNS = ("year", "key", "value", "interpolated", "withheld")
+_FORMATS = {
+    200: {
+        "content": {
+            "application/json": {},
+            "text/csv": {"schema": {"type": "string"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+        },
+        "description": 'The trajectory; CSV and SVG carry `Link: <licence>; rel="license"`.',
+    }
+}
+
+
+def trajectory_params(
+    year_from: Annotated[
+        int | None, Query(alias="from", ge=1900, le=2100, description="First year shown.")
+    ] = None,
+    year_to: Annotated[
+        int | None, Query(alias="to", ge=1900, le=2100, description="Last year shown.")
+    ] = None,
+    by: Annotated[By, Query(description="Breakdown of each year.")] = "sector",
+    basis: Annotated[
+        Basis,
+        Query(description="inventory: rows naming no actor; actors: rows of actors located here."),
+    ] = "inventory",
+    approach: Annotated[
+        Approach, Query(description="territorial (PCAET inventory) or footprint; never summed.")
+    ] = "territorial",
+    gwp: Annotated[
+        GwpSet | None, Query(description="GWP-100 set for gas masses (default: the instance's).")
+    ] = None,
+    climate_corrected: Annotated[
+        bool, Query(description="Scale heating-sensitive sectors by heating degree days.")
+    ] = False,
+    interpolate: Annotated[
+        bool, Query(description="Fill the years between observations linearly (marked).")
+    ] = False,
+) -> service.TrajectoryParams:
+    return service.TrajectoryParams(
+        year_from=year_from,
+        year_to=year_to,
+        by=by,
+        basis=basis,
+        approach=approach,
+        gwp=gwp,
+        climate_corrected=climate_corrected,
+        interpolate=interpolate,
+    )
+
+
+ParamsDep = Annotated[service.TrajectoryParams, Depends(trajectory_params)]
+Format = Literal["json", "csv", "svg"]
+
+
+def _licence_headers(trajectory: service.Trajectory) -> dict[str, str]:
+    if not trajectory.licences:
+        return {}
+    attributions = "; ".join(
+        s.attribution for s in trajectory.read.sources if s.dataset is not None
+    )
+    return {
+        "Link": ", ".join(f'<{licence.url}>; rel="license"' for licence in trajectory.licences),
+        "X-Licence": ", ".join(licence.id for licence in trajectory.licences),
+        "X-Attribution": unidecode(attributions)[:1000],
+    }
+
+
+def csv_rows(read: TrajectoryRead) -> Iterator[dict[str, Any]]:
+    """One row per year and breakdown key, then the year's totals, target path and gap."""
+    withheld = {(w.year, w.key): w.reason for w in read.withheld}
+    target = {p.year: p.net for p in read.target.path} if read.target else {}
+    gaps = {g.year: g.value for g in read.gap}
+    for point in read.series:
+        hidden = sorted(k for (y, k) in withheld if y == point.year and k is not None)
+        for key in sorted({*point.breakdown, *hidden}):
+            yield {
+                "year": point.year,
+                "key": key,
+                "value": point.breakdown.get(key),
+                "interpolated": point.interpolated,
+                "withheld": withheld.get((point.year, key)),
+            }
+        total_reason = withheld.get((point.year, None))
+        for key, value in (
+            ("emissions", point.emissions),
+            ("sequestration", point.sequestration),
+            ("net", point.net),
+        ):
+            yield {
+                "year": point.year,
+                "key": key,
+                "value": value,
+                "interpolated": point.interpolated,
+                "withheld": total_reason if value is None and key != "sequestration" else None,
+            }
+        if point.year in target:
+            yield {"year": point.year, "key": "target", "value": target[point.year]}
+        if point.year in gaps:
+            yield {"year": point.year, "key": "gap", "value": gaps[point.year]}
+
+
+def _respond(
+    trajectory: service.Trajectory, fmt: Format, dialect: Literal["default", "fr"], name: str
+) -> Any:
+    headers = _licence_headers(trajectory)
+    read = trajectory.read
+    if fmt == "csv":
+        return StreamingResponse(
+            iter_csv_rows(csv_rows(read), CSV_COLUMNS, dialect=dialect),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                **headers,
+                "Content-Disposition": f'attachment; filename="{name}-trajectory.csv"',
+            },
+        )
+    if fmt == "svg":
+        scope = read.scope
+        subtitle = " · ".join(
+            part
+            for part in (
+                scope.territory,
+                SECTOR_LABELS_FR.get(scope.sector, scope.sector) if scope.sector else None,  # type: ignore[call-overload]
+                f"acteur {scope.actor}" if scope.actor else None,
+                f"base {scope.basis}" if scope.basis else None,
+                scope.approach,
+                scope.gwp.upper(),
+                "corrigé du climat" if scope.climate_corrected else None,
+            )
+            if part
+        )
+        body = render_svg(trajectory.result, subtitle=subtitle)
+        return Response(body, media_type="image/svg+xml", headers=headers)
+    return Response(
+        read.model_dump_json().encode("utf-8"), media_type="application/json", headers=headers
+    )
+
+
+@router.get(
+    "/territories/{code}/trajectory",
+    summary="Trajectory of a territory (emissions, sequestration, net, target, projection)",
+    response_model=TrajectoryRead,
+    responses=_FORMATS,  # type: ignore[arg-type]
+)
+def territory_trajectory(
+    code: str,
+    session: SessionDep,
+    licences: LicencesDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+    params: ParamsDep,
+    format: Format = "json",
+    dialect: Literal["default", "fr"] = "default",
+) -> Any:
+    trajectory = service.territory_trajectory(session, licences, settings, ctx, code, params)
+    return _respond(trajectory, format, dialect, code.replace(":", "-"))
+
+
+@router.get(
+    "/sectors/{sector}/trajectory",
+    summary="Trajectory of one sector in a territory",
+    response_model=TrajectoryRead,
+    responses=_FORMATS,  # type: ignore[arg-type]
+)
+def sector_trajectory(
+    sector: str,
+    territory: Annotated[str, Query(max_length=64, description="Territory code.")],
+    session: SessionDep,
+    licences: LicencesDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+    params: ParamsDep,
+    format: Format = "json",
+    dialect: Literal["default", "fr"] = "default",
+) -> Any:
+    trajectory = service.sector_trajectory(
+        session, licences, settings, ctx, sector, territory, params
+    )
+    return _respond(trajectory, format, dialect, f"{sector}-{territory.replace(':', '-')}")
+
+
+@router.get(
+    "/actors/{actor_id}/trajectory",
+    summary="Trajectory of one actor (the rows naming it)",
+    response_model=TrajectoryRead,
+    responses=_FORMATS,  # type: ignore[arg-type]
+)
+def actor_trajectory(
+    actor_id: str,
+    session: SessionDep,
+    licences: LicencesDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+    params: ParamsDep,
+    format: Format = "json",
+    dialect: Literal["default", "fr"] = "default",
+) -> Any:
+    trajectory = service.actor_trajectory(session, licences, settings, ctx, actor_id, params)
+    return _respond(trajectory, format, dialect, f"actor-{actor_id}")
+
+
+@router.get("/territories/{code}/target", summary="The territory's carbon target")
+def get_target(code: str, session: SessionDep) -> TargetRead:
+    return service.get_target(session, code)
+
+
+@router.put(
+    "/territories/{code}/target",
+    summary="Set the territory's carbon target (admin, producer)",
+    description="An exponential pathway (constant annual rate) cannot reach a net of 0: 422.",
+)
+def put_target(
+    code: str,
+    data: TargetWrite,
+    session: SessionDep,
+    _caller: Annotated[Caller, Depends(require("admin", "producer"))],
+) -> TargetRead:
+    return service.set_target(session, code, data)

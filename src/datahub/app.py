@@ -1,0 +1,118 @@
+"""The HTTP composition root: ``create_app(settings)`` builds the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from datahub import __version__
+from datahub.api import metrics, problems
+from datahub.api.context import RequestIdMiddleware, SecurityHeadersMiddleware
+from datahub.api.deps import get_caller
+from datahub.api.guards import NulGuardMiddleware
+from datahub.api.metrics import MetricsMiddleware
+from datahub.api.ratelimit import RateLimiter, RateLimitMiddleware
+from datahub.api.routes import (
+    actors,
+    audit,
+    connectors,
+    datasets,
+    dcat,
+    grants,
+    health,
+    licenses,
+    organizations,
+    territories,
+    trajectories,
+    users,
+)
+from datahub.runtime import Runtime, build_runtime
+from datahub.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Open-data hub for territories working towards carbon neutrality.
+
+Every dataset carries a licence at one of three levels — **open**, **shared** (members of the
+territory's data charter) or **restricted** (the producer and those it grants) — enforced on every
+route. Authenticate with `Authorization: Bearer <token>`; without it you are anonymous.
+Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def api_router() -> APIRouter:
+    # Every route authenticates: a bad token is a 401 even where anonymous access would do.
+    router = APIRouter(
+        prefix=API_PREFIX, responses=problems.ERROR_RESPONSES, dependencies=[Depends(get_caller)]
+    )
+    for module in (
+        health,
+        licenses,
+        organizations,
+        datasets,
+        grants,
+        dcat,
+        territories,
+        actors,
+        connectors,
+        audit,
+        users,
+        trajectories,
+    ):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Tests pass a ``runtime``; production builds one from ``settings``."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    owns_runtime = runtime is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_runtime:
+            app.state.runtime = build_runtime(settings)
+        try:
+            yield
+        finally:
+            if owns_runtime:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="datahub",
+        version=__version__,
+        description=DESCRIPTION,
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    problems.install(app)
+    # Innermost first: the guards answer inside the request id, security and CORS headers.
+    app.add_middleware(NulGuardMiddleware)
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=RateLimiter.from_settings(settings),
+            exempt={f"{API_PREFIX}/health", "/metrics"},
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Purpose", "X-Request-ID"],
+            expose_headers=["Link", "X-Attribution", "X-Licence", "X-Request-ID", "ETag"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: times everything the others do
+    app.include_router(api_router())
+    metrics.install(app, settings)
+    return app

@@ -1,0 +1,169 @@
+"""Recording and verifying audit events, in the caller's transaction.
+
+The event is written in the same transaction as what it records: if the append fails the action
+fails too, so no data is ever served without its event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from datahub.accounts.caller import RequestContext
+from datahub.audit import chain, repository
+from datahub.audit.schemas import EventIn
+
+__all__ = ["EventIn", "count", "event_for", "page", "record", "stream", "usage", "verify"]
+from datahub.db.models import AuditEvent
+from datahub.db.paging import count as count_query
+
+CHAINED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "action",
+    "outcome",
+    "user_id",
+    "user_email",
+    "organization_id",
+    "dataset_id",
+    "version",
+    "licence",
+    "basis",
+    "row_count",
+    "request_id",
+    "purpose",
+    "detail",
+    "prev_hash",
+)
+
+
+def fields_of(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in (*CHAINED_FIELDS, "hash")}
+
+
+def record(session: Session, event: EventIn) -> AuditEvent:
+    """Append one event to the chain (serialised with concurrent appenders)."""
+    last_seq, last_hash = repository.lock_and_last(session)
+    values: dict[str, Any] = {
+        **event.model_dump(),
+        "seq": last_seq + 1,
+        # Microsecond precision survives both backends, so the hash can be recomputed.
+        "occurred_at": datetime.now(UTC),
+        "prev_hash": last_hash or chain.GENESIS,
+    }
+    row = AuditEvent(**values, hash=chain.digest(values))
+    repository.add(session, row)
+    return row
+
+
+def event_for(ctx: RequestContext, action: str, **fields: Any) -> EventIn:
+    """An event about the request's caller doing ``action``."""
+    return EventIn(
+        action=action,
+        user_id=ctx.caller.user_id,
+        user_email=ctx.caller.email,
+        organization_id=ctx.caller.organization_id,
+        request_id=ctx.request_id,
+        purpose=ctx.purpose,
+        **fields,
+    )
+
+
+def verify(session: Session) -> chain.Verdict:
+    return chain.verify(fields_of(event) for event in repository.all_in_order(session))
+
+
+def count_open_read(session: Session, dataset_id: str, rows: int) -> None:
+    repository.count_open_read(session, dataset_id, datetime.now(UTC).date(), rows)
+
+
+READ_ACTIONS = ("dataset.read_rows", "dataset.read_file", "dataset.trajectory_use")
+
+
+def events_query(
+    *,
+    dataset: str | None = None,
+    organization: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
+    return repository.filtered(
+        dataset=dataset,
+        organization=organization,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
+
+
+def page(session: Session, query: Any, offset: int, limit: int) -> list[AuditEvent]:
+    return list(repository.page(session, query, offset, limit))
+
+
+def count(session: Session, query: Any) -> int:
+    return count_query(session, query)
+
+
+def stream(session: Session, query: Any) -> Iterator[AuditEvent]:
+    return repository.stream(session, query)
+
+
+@dataclass
+class DatasetUsage:
+    """What the governance committee asks of one dataset over a period."""
+
+    dataset: str
+    licence: str | None
+    reads: int = 0
+    rows_served: int = 0
+    denied: int = 0
+    reads_by_organization: dict[str, int] = field(default_factory=dict)
+    reads_by_basis: dict[str, int] = field(default_factory=dict)
+    denied_by_organization: dict[str, int] = field(default_factory=dict)
+
+
+def usage(session: Session, since: datetime | None, until: datetime | None) -> list[DatasetUsage]:
+    """Reads (by organisation and basis), rows served and denied attempts, per dataset."""
+    by_dataset: dict[tuple[str, str | None], DatasetUsage] = {}
+    query = repository.filtered(
+        dataset=None, organization=None, action=None, outcome=None, since=since, until=until
+    )
+    for event in repository.stream(session, query):
+        if event.dataset_id is None:
+            continue
+        is_read = event.action in READ_ACTIONS
+        if not is_read and event.outcome != "denied":
+            continue
+        key = (event.dataset_id, event.licence)
+        item = by_dataset.setdefault(key, DatasetUsage(event.dataset_id, event.licence))
+        org = event.organization_id or "anonymous"
+        if event.outcome == "denied":
+            item.denied += 1
+            item.denied_by_organization[org] = item.denied_by_organization.get(org, 0) + 1
+        elif is_read:
+            item.reads += 1
+            item.rows_served += event.row_count or 0
+            item.reads_by_organization[org] = item.reads_by_organization.get(org, 0) + 1
+            basis = event.basis or "unknown"
+            item.reads_by_basis[basis] = item.reads_by_basis.get(basis, 0) + 1
+    return sorted(by_dataset.values(), key=lambda u: (u.dataset, u.licence or ""))
+
+
+def open_reads(
+    session: Session, since: datetime | None, until: datetime | None
+) -> dict[str, tuple[int, int]]:
+    """Counted reads of open data per dataset: (reads, rows)."""
+    totals: dict[str, tuple[int, int]] = {}
+    for row in repository.open_read_counts(
+        session, since.date() if since else None, until.date() if until else None
+    ):
+        reads, rows = totals.get(row.dataset_id, (0, 0))
+        totals[row.dataset_id] = (reads + row.reads, rows + row.rows)
+    return totals

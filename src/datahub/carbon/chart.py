@@ -1,0 +1,287 @@
+"""SVG chart of a trajectory: emissions stacked by sector, sequestration below zero, the net
+line, the target path (dashed), the linear trend and its neutrality year.
+
+Uses ``matplotlib.figure.Figure`` directly (never pyplot), so concurrent requests share no
+global figure state.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Final, Literal
+
+import matplotlib
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from datahub.carbon.sectors import SECTOR_LABELS_FR, SECTORS
+from datahub.carbon.trajectory import TrajectoryResult
+
+SECTOR_COLOURS: Final[dict[str, str]] = {
+    "residential": "#e15759",
+    "tertiary": "#f28e2b",
+    "road_transport": "#4e79a7",
+    "other_transport": "#a0cbe8",
+    "agriculture": "#b6992d",
+    "waste": "#9c755f",
+    "industry": "#79706e",
+    "energy": "#b07aa1",
+}
+_OTHER_COLOURS: Final = ("#76b7b2", "#ff9da7", "#bab0ac", "#d4a6c8", "#86bcb6", "#fabfd2")
+SEQUESTRATION_COLOUR: Final = "#59a14f"
+NET_COLOUR: Final = "#1b1b1b"
+TARGET_COLOUR: Final = "#d62728"
+TREND_COLOUR: Final = "#7f7f7f"
+DEFAULT_TITLE: Final = "Émissions, séquestration et trajectoire (GES, tCO₂e/an)"
+
+
+def _scale(values: Sequence[float]) -> tuple[float, str]:
+    peak = max((abs(v) for v in values), default=0.0)
+    if peak >= 5e6:
+        return 1e6, "MtCO₂e"
+    if peak >= 5e3:
+        return 1e3, "ktCO₂e"
+    return 1.0, "tCO₂e"
+
+
+def _key_order(keys: set[str]) -> list[str]:
+    known = [s for s in SECTORS if s in keys]
+    return known + sorted(keys - set(known))
+
+
+def render_svg(
+    result: TrajectoryResult,
+    *,
+    title: str = DEFAULT_TITLE,
+    subtitle: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> bytes:
+    """The chart as SVG bytes (UTF-8). ``labels`` names breakdown keys (default: sectors)."""
+    return render(result, title=title, subtitle=subtitle, labels=labels, fmt="svg")
+
+
+def render(
+    result: TrajectoryResult,
+    *,
+    title: str = DEFAULT_TITLE,
+    subtitle: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    fmt: Literal["svg", "png"] = "svg",
+    width_in: float = 11.0,
+    height_in: float = 6.2,
+) -> bytes:
+    """The chart in ``fmt`` (PNG is for previews and tests)."""
+    matplotlib.use("Agg")
+    series = result.series
+    target = result.target.path if result.target else ()
+    projection = result.projection
+
+    extent: list[float] = [0.0]
+    for y in series:
+        extent.append(sum(v for v in y.breakdown.values() if v > 0) or (y.emissions or 0.0))
+        extent.extend([-(y.sequestration or 0.0), y.net or 0.0, y.emissions or 0.0])
+    extent.extend(p.value for p in target)
+    divisor, unit = _scale(extent)
+
+    years = [y.year for y in series]
+    x_max = max([*years, *(p.year for p in target)], default=0)
+    neutral = projection.neutrality_year if projection else None
+    if neutral is not None and x_max and neutral <= x_max + 30:
+        x_max = max(x_max, neutral)
+
+    fig = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    keys = _key_order({k for y in series for k in y.breakdown})
+    colours = {
+        key: SECTOR_COLOURS.get(key, _OTHER_COLOURS[i % len(_OTHER_COLOURS)])
+        for i, key in enumerate(k for k in keys if k not in SECTOR_COLOURS)
+    } | {k: v for k, v in SECTOR_COLOURS.items() if k in keys}
+    handles: list[object] = []
+    names: dict[str, str] = {str(k): v for k, v in SECTOR_LABELS_FR.items()}
+    names.update({"all": "Émissions", "total": "Émissions", **(labels or {})})
+
+    # Stacked emissions: positive parts up from 0, negative parts down; sequestration below.
+    width = 0.72
+    up = {y.year: 0.0 for y in series}
+    down = {y.year: 0.0 for y in series}
+    for key in keys:
+        for y in series:
+            value = y.breakdown.get(key)
+            if value is None:
+                continue
+            v = value / divisor
+            base = up if v >= 0 else down
+            ax.bar(
+                y.year,
+                v,
+                width,
+                bottom=base[y.year],
+                color=colours[key],
+                alpha=0.45 if y.interpolated else 1.0,
+                hatch="//" if y.interpolated else None,
+                edgecolor="white",
+                linewidth=0.4,
+            )
+            base[y.year] += v
+        handles.append(Patch(facecolor=colours[key], label=names.get(key, key)))
+    handles.reverse()  # legend from the top of the stack down, like the bars
+    masked = False
+    for y in series:  # what secrecy hides, as one grey block: the total shows its sum anyway
+        if keys and y.emissions is not None:
+            rest = (y.emissions - sum(y.breakdown.values())) / divisor
+            if abs(rest) > 1e-9 * max(1.0, abs(y.emissions / divisor)):
+                base = up if rest >= 0 else down
+                ax.bar(
+                    y.year,
+                    rest,
+                    width,
+                    bottom=base[y.year],
+                    color="#e6e6e6",
+                    hatch="xx",
+                    edgecolor="#9a9a9a",
+                    linewidth=0.4,
+                )
+                base[y.year] += rest
+                masked = True
+    if masked:
+        handles.insert(
+            0,
+            Patch(
+                facecolor="#e6e6e6",
+                hatch="xx",
+                edgecolor="#9a9a9a",
+                label="Masqué (secret statistique)",
+            ),
+        )
+    if not keys:  # no breakdown asked: one grey bar per year
+        for y in series:
+            if y.emissions is not None:
+                ax.bar(y.year, y.emissions / divisor, width, color="#8c8c8c")
+                up[y.year] = y.emissions / divisor
+        handles.append(Patch(facecolor="#8c8c8c", label="Émissions"))
+    seq_years = [y for y in series if y.sequestration]
+    for y in seq_years:
+        v = -(y.sequestration or 0.0) / divisor
+        base = down if v < 0 else up
+        ax.bar(
+            y.year,
+            v,
+            width,
+            bottom=base[y.year],
+            color=SEQUESTRATION_COLOUR,
+            alpha=0.45 if y.interpolated else 1.0,
+            edgecolor="white",
+            linewidth=0.4,
+        )
+        base[y.year] += v
+    if seq_years:
+        handles.append(Patch(facecolor=SEQUESTRATION_COLOUR, label="Séquestration (puits)"))
+    if any(y.interpolated for y in series):
+        handles.append(
+            Patch(facecolor="#cccccc", hatch="//", edgecolor="white", label="Année interpolée")
+        )
+
+    net_x = [y.year for y in series]
+    net_y = [float("nan") if y.net is None else y.net / divisor for y in series]
+    if any(y.net is not None for y in series):
+        (line,) = ax.plot(
+            net_x,
+            net_y,
+            color=NET_COLOUR,
+            marker="o",
+            markersize=4,
+            linewidth=2,
+            label="Émissions nettes",
+            path_effects=[patheffects.withStroke(linewidth=4, foreground="white")],
+            zorder=5,
+        )
+        handles.append(line)
+    if target and result.target:
+        spec = result.target.spec
+        kind = "linéaire" if spec.pathway == "linear" else "taux annuel constant"
+        (line,) = ax.plot(
+            [p.year for p in target],
+            [p.value / divisor for p in target],
+            color=TARGET_COLOUR,
+            linestyle="--",
+            linewidth=2,
+            zorder=6,
+            label=f"Trajectoire cible ({kind}) {spec.reference_year}→{spec.target_year}",
+        )
+        handles.append(line)
+    if projection is not None:
+        end = neutral if neutral is not None and neutral <= x_max else x_max
+        end = max(end, projection.last_year)
+        (line,) = ax.plot(
+            [projection.first_year, end],
+            [projection.at(projection.first_year) / divisor, projection.at(end) / divisor],
+            color=TREND_COLOUR,
+            linestyle=":",
+            linewidth=1.8,
+            zorder=4,
+            label="Tendance observée (moindres carrés)",
+        )
+        handles.append(line)
+        if neutral is not None and neutral <= x_max:
+            ax.axvline(neutral, color=SEQUESTRATION_COLOUR, linestyle="-.", linewidth=1.2)
+            ax.annotate(
+                f"Neutralité (tendance) : {neutral}",
+                xy=(neutral, 0),
+                xytext=(-6, 10),
+                textcoords="offset points",
+                ha="right",
+                fontsize=9,
+                color="#2f6b2a",
+                fontweight="bold",
+            )
+        else:
+            ax.text(
+                0.99,
+                0.98,
+                "Neutralité non atteinte selon la tendance observée",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=9,
+                color="#2f6b2a",
+            )
+
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.set_xlabel("Année")
+    ax.set_ylabel(f"{unit} par an")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if years or target:
+        x_min = min([*years, *(p.year for p in target)])
+        ax.set_xlim(x_min - 0.8, x_max + 0.8)
+        span = x_max - x_min
+        step = 1 if span <= 12 else 2 if span <= 24 else 5
+        start = x_min - x_min % step if step > 1 else x_min
+        ax.set_xticks(range(start, x_max + 1, step))
+    fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
+    if subtitle:
+        ax.set_title(subtitle, fontsize=10, loc="left", color="#555555")
+    hidden = len(result.withheld)
+    if hidden:
+        fig.text(
+            0.01,
+            0.005,
+            f"{hidden} valeur(s) masquée(s) par le secret statistique.",
+            fontsize=8,
+            color="#555555",
+        )
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9
+    )
+    if not series:
+        ax.text(0.5, 0.5, "Aucune donnée", transform=ax.transAxes, ha="center", fontsize=12)
+
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer, format=fmt, metadata={"Date": None, "Title": title} if fmt == "svg" else None
+    )
+    return buffer.getvalue()

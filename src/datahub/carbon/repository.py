@@ -1,0 +1,452 @@
+"""All SQL of the carbon engine: writing facts at ingest, reading them for trajectories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from datahub.catalog import rows as catalog_rows
+from datahub.db.models import (
+    Actor,
+    CarbonActivityFact,
+    CarbonClimateFact,
+    CarbonEmissionFact,
+    CarbonEmissionFactor,
+    CarbonLandFact,
+    CarbonRollupEdge,
+    CarbonSequestrationFactor,
+    Dataset,
+    DatasetVersion,
+    Target,
+    Territory,
+    TerritoryParent,
+)
+
+FACT_TABLES: tuple[type[Any], ...] = (
+    CarbonEmissionFact,
+    CarbonActivityFact,
+    CarbonLandFact,
+    CarbonClimateFact,
+    CarbonEmissionFactor,
+    CarbonSequestrationFactor,
+    CarbonRollupEdge,
+)
+_BATCH = 5000
+#: An absent optional column (ghg, actor), typed so PostgreSQL can plan the query.
+_NULL_TEXT = cast(null(), String(64))
+
+
+# --- ingest -------------------------------------------------------------------------------------
+
+
+def stream_rows(session: Session, version_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A version's rows, read through the catalogue (rows live in per-version tables)."""
+    version = session.get(DatasetVersion, version_id)
+    assert version is not None
+    yield from catalog_rows.iter_version(session, version)
+
+
+def grouped_rows(
+    session: Session, version_id: int, keys: list[str], measure: str
+) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """A version's rows summed by ``keys`` in the database (see catalog ``rows.grouped``)."""
+    version = session.get(DatasetVersion, version_id)
+    assert version is not None
+    return catalog_rows.grouped(session, version, keys, measure)
+
+
+def emission_unit_pairs(session: Session, version_id: int) -> list[tuple[Any, Any, int]]:
+    """Distinct ``(unit, ghg)`` of a version's emission rows with a value, and a row of each."""
+    version = session.get(DatasetVersion, version_id)
+    assert version is not None
+    _table, cols = catalog_rows.sql_columns(version)
+    ghg = cols.get("ghg", _NULL_TEXT)
+    query = (
+        select(cols["unit"], ghg, func.min(cols["_row"]))
+        .where(cols["value"].is_not(None))
+        .group_by(cols["unit"], ghg)
+        .order_by(func.min(cols["_row"]))
+    )
+    return [(unit, gas, int(row)) for unit, gas, row in session.execute(query)]
+
+
+def insert_emission_facts(
+    session: Session, version_id: int, conversions: Mapping[tuple[Any, Any], tuple[str, str, float]]
+) -> tuple[int, int]:
+    """Sum a version's emission rows into own facts in one ``INSERT ... SELECT``.
+
+    ``conversions`` maps each ``(unit, ghg)`` to ``(ghg label, gas, multiplier to tonnes)``.
+    A row naming an actor counts at the actor's location. Returns (facts, rows without value).
+    """
+    version = session.get(DatasetVersion, version_id)
+    assert version is not None
+    table, cols = catalog_rows.sql_columns(version)
+    ghg = cols.get("ghg", _NULL_TEXT)
+    actor_col = cols.get("actor", _NULL_TEXT)
+
+    def match(unit: Any, gas: Any) -> Any:
+        return and_(cols["unit"] == unit, ghg.is_(None) if gas is None else ghg == gas)
+
+    def pick(index: int) -> Any:
+        return case(*((match(u, g), literal(c[index])) for (u, g), c in conversions.items()))
+
+    home = func.coalesce(Actor.territory_code, cols["territory"])
+    label, gas_name, actor = pick(0), pick(1), func.coalesce(actor_col, "")
+    query = (
+        select(
+            home,
+            literal(version_id),
+            cols["sector"],
+            cols["year"],
+            label,
+            gas_name,
+            actor,
+            true(),
+            func.sum(cols["value"] * pick(2)),
+        )
+        .select_from(table.outerjoin(Actor, Actor.id == actor_col))
+        .where(cols["value"].is_not(None))
+        .group_by(home, cols["sector"], cols["year"], label, gas_name, actor)
+    )
+    columns = ["scope", "version_id", "sector", "year", "ghg", "gas", "actor", "own", "value"]
+    result = session.execute(insert(CarbonEmissionFact).from_select(columns, query))
+    facts = result.rowcount  # type: ignore[attr-defined]
+    missing = session.scalar(select(func.count()).select_from(table).where(cols["value"].is_(None)))
+    return int(facts or 0), int(missing or 0)
+
+
+def own_scopes(session: Session, table: type[Any], version_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(table.scope)
+            .where(table.version_id == version_id, table.own == true())
+            .distinct()
+        )
+    )
+
+
+def parent_edges(session: Session) -> list[tuple[str, str]]:
+    """Every (child, parent) edge of the territory hierarchy."""
+    rows = session.execute(select(TerritoryParent.child_code, TerritoryParent.parent_code))
+    return [(child, parent) for child, parent in rows]
+
+
+def known_territories(session: Session, codes: Iterable[str]) -> set[str]:
+    wanted = list(set(codes))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        found.update(session.scalars(select(Territory.code).where(Territory.code.in_(chunk))))
+    return found
+
+
+def actor_locations(session: Session, actor_ids: Iterable[str]) -> dict[str, str]:
+    wanted = list(set(actor_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        rows = session.execute(select(Actor.id, Actor.territory_code).where(Actor.id.in_(chunk)))
+        found.update((actor_id, code) for actor_id, code in rows)
+    return found
+
+
+def delete_facts(session: Session, version_ids: Sequence[int]) -> None:
+    if not version_ids:
+        return
+    for table in FACT_TABLES:
+        session.execute(delete(table).where(table.version_id.in_(version_ids)))
+
+
+def delete_orphans(session: Session, keep: Sequence[int]) -> None:
+    """Delete the facts of every version not in ``keep``."""
+    for table in FACT_TABLES:
+        statement = delete(table)
+        if keep:
+            statement = statement.where(table.version_id.not_in(keep))
+        session.execute(statement)
+
+
+def other_versions(session: Session, dataset_id: str, keep: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(DatasetVersion.id).where(
+                DatasetVersion.dataset_id == dataset_id, DatasetVersion.id != keep
+            )
+        )
+    )
+
+
+def bulk_insert(session: Session, table: type[Any], rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert dict rows in batches (one executemany each); returns the count."""
+    count, batch = 0, []
+    statement = insert(table)
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            session.execute(statement, batch)
+            count, batch = count + len(batch), []
+    if batch:
+        session.execute(statement, batch)
+        count += len(batch)
+    return count
+
+
+def roll_up(session: Session, table: type[Any], version_id: int, keys: Sequence[str]) -> None:
+    """Add, for every fact of the version at its own territory, one fact per ancestor.
+
+    ``keys`` are the grouping columns besides scope and version; the measure columns are summed
+    (``first_row`` takes the minimum).
+    """
+    edge = CarbonRollupEdge
+    measures: dict[str, Any] = {}
+    for name in ("value", "quantity", "area_ha"):
+        if hasattr(table, name):
+            measures[name] = func.sum(getattr(table, name))
+    if hasattr(table, "first_row"):
+        measures["first_row"] = func.min(table.first_row)
+    group = [getattr(table, k) for k in keys]
+    query = (
+        select(
+            edge.ancestor,
+            table.version_id,
+            *group,
+            literal(False).label("own"),
+            *measures.values(),
+        )
+        .join(edge, (edge.version_id == table.version_id) & (edge.territory == table.scope))
+        .where(table.version_id == version_id, table.own == true())
+        .group_by(edge.ancestor, table.version_id, *group)
+    )
+    columns = ["scope", "version_id", *keys, "own", *measures]
+    session.execute(insert(table).from_select(columns, query))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    dataset: Dataset
+    version_id: int
+    number: int
+
+
+def current_versions(
+    session: Session, kinds: Sequence[str], approach: str | None = None
+) -> list[CurrentVersion]:
+    """The current version of every dataset of these kinds (and approach, for emissions)."""
+    query = (
+        select(Dataset, DatasetVersion.id, DatasetVersion.number)
+        .join(
+            DatasetVersion,
+            (DatasetVersion.dataset_id == Dataset.id)
+            & (DatasetVersion.number == Dataset.current_version),
+        )
+        .where(Dataset.kind.in_(kinds))
+        .order_by(Dataset.updated_at.desc(), Dataset.id)
+    )
+    rows = session.execute(query).all()
+    return [
+        CurrentVersion(dataset, version_id, number)
+        for dataset, version_id, number in rows
+        if approach is None
+        or dataset.kind not in ("emissions", "activity")
+        or (dataset.approach or "territorial") == approach
+    ]
+
+
+def _years(query: Select[Any], column: Any, year_from: int | None, year_to: int | None) -> Any:
+    if year_from is not None:
+        query = query.where(column >= year_from)
+    if year_to is not None:
+        query = query.where(column <= year_to)
+    return query
+
+
+def _in_scope(
+    f: Any,
+    scope: str | None,
+    actor: str | None,
+    actors_only: bool | None,
+    sector: str | None,
+) -> list[ColumnElement[bool]]:
+    """Facts of a territory (rolled up), or an actor's own; inventory or actor rows; a sector."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope is not None:
+        conditions.append(f.scope == scope)
+    if actor is not None:
+        conditions += [f.actor == actor, f.own == true()]
+    if actors_only is not None:
+        conditions.append(f.actor != "" if actors_only else f.actor == "")
+    if sector is not None:
+        conditions.append(f.sector == sector)
+    return conditions
+
+
+def emission_cells(
+    session: Session,
+    version_ids: Sequence[int],
+    *,
+    scope: str | None = None,
+    actor: str | None = None,
+    actors_only: bool | None = None,
+    sector: str | None = None,
+) -> list[tuple[int, int, str, str, str, str, float]]:
+    """(version_id, year, sector, ghg, gas, actor, tonnes) summed over ``own``.
+
+    ``scope`` reads a territory's rolled-up facts; ``actor`` an actor's own facts.
+    ``actors_only`` True keeps rows naming an actor, False rows naming none.
+    """
+    if not version_ids:
+        return []
+    f = CarbonEmissionFact
+    query = select(f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor, func.sum(f.value))
+    query = query.where(f.version_id.in_(version_ids))
+    query = query.where(*_in_scope(f, scope, actor, actors_only, sector))
+    query = query.group_by(f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor)
+    return [
+        (int(v), int(y), s, g, gas, a, float(total))
+        for v, y, s, g, gas, a, total in session.execute(query)
+    ]
+
+
+def activity_cells(
+    session: Session,
+    version_ids: Sequence[int],
+    *,
+    scope: str | None = None,
+    actor: str | None = None,
+    actors_only: bool | None = None,
+    sector: str | None = None,
+) -> list[tuple[int, int, str, str, str, str, float, int]]:
+    """(version_id, year, sector, actor, factor, unit, quantity, first_row)."""
+    if not version_ids:
+        return []
+    f = CarbonActivityFact
+    query = select(
+        f.version_id,
+        f.year,
+        f.sector,
+        f.actor,
+        f.factor,
+        f.unit,
+        func.sum(f.quantity),
+        func.min(f.first_row),
+    ).where(f.version_id.in_(version_ids))
+    query = query.where(*_in_scope(f, scope, actor, actors_only, sector))
+    query = query.group_by(f.version_id, f.year, f.sector, f.actor, f.factor, f.unit)
+    return [
+        (int(v), int(y), s, a, fac, u, float(q), int(r))
+        for v, y, s, a, fac, u, q, r in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    version_id: int
+    factor_id: str
+    label: str
+    unit: str
+    value: float
+    valid_from: date | None
+    valid_to: date | None
+
+
+def emission_factors(
+    session: Session, version_ids: Sequence[int], factor_ids: Iterable[str]
+) -> list[FactorRow]:
+    wanted = list(set(factor_ids))
+    if not version_ids or not wanted:
+        return []
+    f = CarbonEmissionFactor
+    out: list[FactorRow] = []
+    for start in range(0, len(wanted), 900):
+        query = select(
+            f.version_id, f.factor_id, f.label, f.unit, f.value, f.valid_from, f.valid_to
+        ).where(f.version_id.in_(version_ids), f.factor_id.in_(wanted[start : start + 900]))
+        out.extend(FactorRow(*row) for row in session.execute(query))
+    return out
+
+
+def land_areas(
+    session: Session, version_ids: Sequence[int], scopes: Sequence[str]
+) -> list[tuple[int, str, int, str, str, float]]:
+    """(version_id, scope, year, kind, key, hectares) summed over ``own``."""
+    if not version_ids or not scopes:
+        return []
+    f = CarbonLandFact
+    out: list[tuple[int, str, int, str, str, float]] = []
+    for start in range(0, len(scopes), 900):
+        query = (
+            select(f.version_id, f.scope, f.year, f.kind, f.key, func.sum(f.area_ha))
+            .where(f.version_id.in_(version_ids), f.scope.in_(scopes[start : start + 900]))
+            .group_by(f.version_id, f.scope, f.year, f.kind, f.key)
+        )
+        out.extend(
+            (int(v), s, int(y), k, key, float(a)) for v, s, y, k, key, a in session.execute(query)
+        )
+    return out
+
+
+def sequestration_factors(
+    session: Session, version_ids: Sequence[int]
+) -> list[tuple[int, int, str, str, str | None, float]]:
+    """(version_id, row_number, kind, key, territory, value) of the given versions."""
+    if not version_ids:
+        return []
+    f = CarbonSequestrationFactor
+    query = select(f.version_id, f.row_number, f.kind, f.key, f.territory, f.value).where(
+        f.version_id.in_(version_ids)
+    )
+    return [(int(v), int(r), k, key, t, float(x)) for v, r, k, key, t, x in session.execute(query)]
+
+
+def hdd_by_year(
+    session: Session, version_ids: Sequence[int], territories: Sequence[str]
+) -> list[tuple[int, str, int, float]]:
+    """(version_id, territory, year, hdd) for these territories."""
+    if not version_ids or not territories:
+        return []
+    f = CarbonClimateFact
+    query = select(f.version_id, f.territory, f.year, f.hdd).where(
+        f.version_id.in_(version_ids), f.territory.in_(territories)
+    )
+    return [(int(v), t, int(y), float(h)) for v, t, y, h in session.execute(query)]
+
+
+def count_facts(session: Session, version_id: int) -> int:
+    total = 0
+    for table in (CarbonEmissionFact, CarbonActivityFact, CarbonLandFact):
+        total += (
+            session.scalar(
+                select(func.count()).select_from(table).where(table.version_id == version_id)
+            )
+            or 0
+        )
+    return total
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def get_target(session: Session, code: str) -> Target | None:
+    return session.get(Target, code)

@@ -1,0 +1,764 @@
+"""Trajectories over the pre-aggregated facts (contract §5), with licences flowing into results.
+
+For each request:
+
+1. Which datasets may be used: the current version of every carbon dataset, decided for the
+   caller by :func:`datahub.licensing.policy.decide`. Readable → used in ``full``; not readable
+   but its licence allows ``aggregate_publication`` → ``aggregate`` (emissions and activity only,
+   through statistical secrecy); otherwise not used, and not listed either. Auxiliary kinds
+   (factors, land use, climate) are used only when readable.
+2. Cells ``(year, key)`` from the facts of the scope (key = sector, gas or ``total``), converted
+   with the GWP set of the request; activity quantities × their factor (unit-checked: a mismatch
+   is a 422 naming the row). Climate correction, if asked, scales heating-sensitive sectors
+   before the cells are keyed.
+3. Secrecy on the aggregate-only contributions (:mod:`datahub.carbon.secrecy`); rows naming no
+   actor in an aggregate-only dataset count as one pseudo-actor, so they never pass alone.
+4. Sequestration, target, gap and projection through :mod:`datahub.carbon.trajectory`.
+5. One ``dataset.trajectory_use`` audit event per shared or restricted dataset used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+from sqlalchemy.orm import Session
+
+from datahub.accounts.caller import Caller, RequestContext
+from datahub.audit import service as audit
+from datahub.carbon import repository
+from datahub.carbon.indexing import most_specific_first
+from datahub.carbon.schemas import (
+    Approach,
+    Basis,
+    By,
+    GapPoint,
+    PathPoint,
+    ProjectionOut,
+    SeriesPoint,
+    SourceOut,
+    TargetOut,
+    TargetRead,
+    TargetWrite,
+    TrajectoryRead,
+    TrajectoryScope,
+    Use,
+    WithheldOut,
+)
+from datahub.carbon.secrecy import (
+    Contribution,
+    SecrecyOutcome,
+    SecrecyRule,
+    WithheldCell,
+    apply_secrecy,
+)
+from datahub.carbon.sectors import HEATING_SENSITIVE_SECTORS, LULUCF, SECTORS
+from datahub.carbon.sequestration import FactorTable, SequestrationFactor
+from datahub.carbon.trajectory import (
+    TargetSpec,
+    TrajectoryResult,
+    build_trajectory,
+    climate_correct,
+    reference_hdd,
+)
+from datahub.carbon.units import (
+    DEFAULT_PCS_PCI_RATIOS,
+    Gas,
+    GwpSet,
+    activity_emissions_tco2e,
+    fuel_from_label,
+    gwp,
+)
+from datahub.catalog.service import Resolved, attribution
+from datahub.db.models import Target
+from datahub.errors import DatahubError, FieldError, NotFound, ValidationFailed
+from datahub.licensing import policy
+from datahub.licensing import service as grants
+from datahub.licensing.registry import Licence, LicenceRegistry
+from datahub.settings import Settings
+from datahub.territories import service as territories
+
+EMISSION_KINDS = ("emissions", "activity")
+AUX_KINDS = ("emission_factors", "sequestration_factors", "land_use", "land_use_change", "climate")
+TOTAL_KEY = "total"
+_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class TrajectoryParams:
+    year_from: int | None = None
+    year_to: int | None = None
+    by: By = "sector"
+    basis: Basis = "inventory"
+    approach: Approach = "territorial"
+    gwp: GwpSet | None = None
+    climate_corrected: bool = False
+    interpolate: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    territory: str | None = None
+    sector: str | None = None
+    actor: str | None = None
+
+    @property
+    def kind(self) -> Literal["territory", "sector", "actor"]:
+        if self.actor is not None:
+            return "actor"
+        return "sector" if self.sector is not None else "territory"
+
+
+@dataclass(frozen=True)
+class Source:
+    current: repository.CurrentVersion
+    licence: Licence
+    decision: policy.Decision
+    use: Use
+
+    @property
+    def version_id(self) -> int:
+        return self.current.version_id
+
+
+@dataclass
+class Trajectory:
+    """A computed trajectory: the maths result plus what the response must say about it."""
+
+    read: TrajectoryRead
+    result: TrajectoryResult
+    licences: list[Licence] = field(default_factory=list)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, _DIGITS) + 0.0
+
+
+# --- which datasets may be used -----------------------------------------------------------------
+
+
+def _sources(
+    session: Session,
+    licences: LicenceRegistry,
+    caller: Caller,
+    kinds: Sequence[str],
+    approach: str | None,
+    *,
+    allow_aggregate: bool,
+) -> list[Source]:
+    """Current versions of ``kinds`` the caller may use, most recently updated first."""
+    currents = repository.current_versions(session, kinds, approach)
+    active = grants.active_grants(session, caller, [c.dataset.id for c in currents])
+    out = []
+    for current in currents:
+        dataset = current.dataset
+        decision = policy.decide(
+            caller,
+            policy.DatasetFacts(
+                dataset.id,
+                dataset.level,  # type: ignore[arg-type]
+                dataset.organization_id,
+                active.get(dataset.id, ()),
+            ),
+        )
+        licence = licences.get(dataset.licence_id)
+        if decision.data:
+            out.append(Source(current, licence, decision, "full"))
+        elif allow_aggregate and licence.aggregate_publication:
+            out.append(Source(current, licence, decision, "aggregate"))
+    return out
+
+
+# --- cells --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    version_id: int
+    year: int
+    sector: str
+    ghg: str
+    actor: str
+    value: float
+
+
+def _emission_records(
+    rows: Iterable[tuple[int, int, str, str, str, str, float]], gwp_set: GwpSet
+) -> list[Record]:
+    out = []
+    for version_id, year, sector, ghg, gas, actor, tonnes in rows:
+        factor = 1.0 if gas == "CO2e" else gwp(cast(Gas, gas), gwp_set)
+        out.append(Record(version_id, year, sector, ghg, actor, tonnes * factor))
+    return out
+
+
+def _reraise_with_dataset(exc: DatahubError, source: Source) -> DatahubError:
+    """Name the dataset in an error about its row when the caller may know of it."""
+    if not source.decision.metadata:
+        return exc
+    exc.detail = f"dataset {source.current.dataset.id}: {exc.detail}"
+    return exc
+
+
+def _activity_records(
+    session: Session,
+    rows: Sequence[tuple[int, int, str, str, str, str, float, int]],
+    factor_sources: Sequence[Source],
+    by_version: Mapping[int, Source],
+    used: set[int],
+) -> list[Record]:
+    """Quantities × the factor valid in their year (the most recently updated dataset first)."""
+    if not rows:
+        return []
+    order = {s.version_id: i for i, s in enumerate(factor_sources)}
+    candidates: dict[str, list[repository.FactorRow]] = defaultdict(list)
+    for found in repository.emission_factors(session, list(order), {r[4] for r in rows}):
+        candidates[found.factor_id].append(found)
+    for options in candidates.values():
+        options.sort(key=lambda option: order[option.version_id])
+    multipliers: dict[tuple[int, str, str, int], tuple[float, int]] = {}
+    out = []
+    for version_id, year, sector, actor, factor_id, unit, quantity, first_row in rows:
+        key = (version_id, factor_id, unit, year)
+        known = multipliers.get(key)
+        if known is None:
+            factor: repository.FactorRow | None = next(
+                (
+                    option
+                    for option in candidates.get(factor_id, ())
+                    if (option.valid_from is None or option.valid_from.year <= year)
+                    and (option.valid_to is None or option.valid_to.year >= year)
+                ),
+                None,
+            )
+            source = by_version[version_id]
+            if factor is None:
+                message = f"no emission factor {factor_id!r} valid in {year} that you may use"
+                error = ValidationFailed(
+                    detail=f"row {first_row}: {message}",
+                    errors=[FieldError(first_row, "factor", message)],
+                )
+                raise _reraise_with_dataset(error, source)
+            try:
+                multiplier = activity_emissions_tco2e(
+                    1.0,
+                    unit,
+                    factor.value,
+                    factor.unit,
+                    DEFAULT_PCS_PCI_RATIOS,
+                    fuel=fuel_from_label(factor.label),
+                    row=first_row,
+                )
+            except DatahubError as exc:
+                raise _reraise_with_dataset(exc, source) from None
+            known = multipliers[key] = (multiplier, factor.version_id)
+        used.add(known[1])
+        out.append(Record(version_id, year, sector, "CO2e", actor, quantity * known[0]))
+    return out
+
+
+def _hdd(
+    session: Session, sources: Sequence[Source], chain: Sequence[str], used: set[int]
+) -> dict[int, float]:
+    """HDD of the first territory of ``chain`` (most specific first) that has some."""
+    order = {s.version_id: i for i, s in enumerate(sources)}
+    rows = repository.hdd_by_year(session, list(order), list(chain))
+    for territory in chain:
+        found = [r for r in rows if r[1] == territory]
+        if found:
+            by_year: dict[int, float] = {}
+            for version_id, _t, year, hdd in sorted(found, key=lambda r: -order[r[0]]):
+                by_year[year] = hdd  # the most recently updated dataset wins
+                used.add(version_id)
+            return by_year
+    return {}
+
+
+def _climate_factors(
+    session: Session,
+    settings: Settings,
+    sources: Sequence[Source],
+    chain: Sequence[str],
+    records: Sequence[Record],
+    used: set[int],
+) -> dict[tuple[int, str], float]:
+    shares = {
+        "residential": settings.heating_share_residential,
+        "tertiary": settings.heating_share_tertiary,
+    }
+    heating: set[str] = set(HEATING_SENSITIVE_SECTORS)
+    needed: dict[tuple[int, str], float] = {
+        (r.year, r.sector): 1.0 for r in records if r.sector in heating
+    }
+    if not needed:
+        return {}
+    hdd = _hdd(session, sources, chain, used)
+    if not hdd:
+        message = "no heating degree days (climate dataset) for this territory or those around it"
+        raise ValidationFailed(
+            detail=message, errors=[FieldError(None, "climate_corrected", message)]
+        )
+    hdd_ref = reference_hdd(hdd, settings.hdd_reference_from, settings.hdd_reference_to)
+    return climate_correct(needed, hdd, hdd_ref, shares)
+
+
+def _key(record: Record, by: By) -> str:
+    if by == "sector":
+        return record.sector
+    if by == "ghg":
+        return record.ghg
+    return TOTAL_KEY
+
+
+# --- sequestration ------------------------------------------------------------------------------
+
+
+def _factor_table(
+    session: Session, sources: Sequence[Source]
+) -> tuple[FactorTable, dict[str, set[str]], dict[tuple[str, str | None], int]]:
+    """Factors of the usable datasets; for a (key, territory) given twice, the most recently
+    updated dataset wins. Also: territories with their own factor per key, and which version
+    gave each factor."""
+    order = {s.version_id: i for i, s in enumerate(sources)}
+    rows = sorted(
+        repository.sequestration_factors(session, list(order)), key=lambda r: (order[r[0]], r[1])
+    )
+    factors: list[SequestrationFactor] = []
+    origin: dict[tuple[str, str | None], int] = {}
+    specific: dict[str, set[str]] = defaultdict(set)
+    for version_id, _row, kind, key, territory, value in rows:
+        if (key, territory) in origin:
+            continue
+        origin[(key, territory)] = version_id
+        if territory:
+            specific[key].add(territory)
+        if kind == "flow":
+            factors.append(
+                SequestrationFactor(value, "tCO2e/ha/yr", land_use=key, territory=territory)
+            )
+        else:
+            start, _, end = key.partition("->")
+            factors.append(
+                SequestrationFactor(
+                    value, "tCO2e/ha", from_land_use=start, to_land_use=end, territory=territory
+                )
+            )
+    return FactorTable(factors), specific, origin
+
+
+def _sequestration(
+    session: Session,
+    land_sources: Sequence[Source],
+    factor_sources: Sequence[Source],
+    code: str,
+    chain: Sequence[str],
+    used: set[int],
+) -> dict[int, float]:
+    """Σ area × flow − Σ change area × change factor, for ``code`` and what lies inside it.
+
+    The facts hold areas rolled up per territory. The factor of an area is that of the most
+    specific territory of its chain having one, so for each key: every territory inside
+    ``code`` with its own factor takes its area minus that of the factor territories nested in
+    it; the rest of ``code`` takes the factor found along ``code``'s own chain (or the default).
+    Reads O(years × keys × territories-with-their-own-factor-inside) rows. Factor territories
+    are expected to nest (commune inside EPCI inside département).
+    """
+    if not land_sources or not factor_sources:
+        return {}
+    table, specific, origin = _factor_table(session, factor_sources)
+    all_specific = set().union(*specific.values()) if specific else set()
+    inside: set[str] = set()
+    if all_specific - set(chain):
+        inside = (all_specific & territories.scope(session, code)) - {code}
+    chains = {t: most_specific_first(territories.ancestors(session, t)) for t in inside}
+    areas: dict[tuple[str, int, str, str], float] = defaultdict(float)
+    for version_id, scope, year, kind, key, hectares in repository.land_areas(
+        session, [s.version_id for s in land_sources], [code, *sorted(inside)]
+    ):
+        areas[(scope, year, kind, key)] += hectares
+        used.add(version_id)
+    own_chain = [code, *chain]
+    result: dict[int, float] = defaultdict(float)
+    for (scope, year, kind, key), total in list(areas.items()):
+        if scope != code:
+            continue
+        owners = {t for t in inside if t in specific.get(key, ())}
+        nested: dict[str | None, float] = defaultdict(float)  # parent factor territory → area
+        for t in owners:
+            parent = next((p for p in chains[t] if p in owners), None)
+            nested[parent] += areas.get((t, year, kind, key), 0.0)
+        parts: list[tuple[float, float | None, str | None]] = [
+            (total - nested[None], table.lookup(key, own_chain), None)
+        ]
+        for t in owners:
+            own_area = areas.get((t, year, kind, key), 0.0) - nested.get(t, 0.0)
+            parts.append((own_area, table.lookup(key, [t]), t))
+        for hectares, factor, where in parts:
+            if factor is None or hectares == 0:
+                continue
+            source_key = (key, where) if (key, where) in origin else None
+            if source_key is None:
+                hit = next((c for c in own_chain if (key, c) in origin), None)
+                source_key = (key, hit)
+            if source_key in origin:
+                used.add(origin[source_key])
+            sign = 1.0 if kind == "flow" else -1.0
+            result[year] += sign * hectares * factor
+    return dict(result)
+
+
+# --- the trajectory -----------------------------------------------------------------------------
+
+
+def _chain(session: Session, code: str) -> list[str]:
+    return most_specific_first(territories.ancestors(session, code))
+
+
+def _compute(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    scope: Scope,
+    params: TrajectoryParams,
+) -> Trajectory:
+    caller = ctx.caller
+    gwp_set: GwpSet = params.gwp or settings.gwp
+    emission_sources = _sources(
+        session, licences, caller, EMISSION_KINDS, params.approach, allow_aggregate=True
+    )
+    aux = _sources(session, licences, caller, AUX_KINDS, None, allow_aggregate=False)
+
+    def of_kind(kind: str) -> list[Source]:
+        return [s for s in aux if s.current.dataset.kind == kind]
+
+    by_version = {s.version_id: s for s in emission_sources}
+    emissions_ids = [
+        s.version_id for s in emission_sources if s.current.dataset.kind == "emissions"
+    ]
+    activity_ids = [s.version_id for s in emission_sources if s.current.dataset.kind == "activity"]
+    filters: dict[str, object] = {"sector": scope.sector}
+    if scope.kind == "actor":
+        filters["actor"] = scope.actor
+    else:
+        filters["scope"] = scope.territory
+        filters["actors_only"] = params.basis == "actors"
+    raw_emissions = repository.emission_cells(session, emissions_ids, **filters)  # type: ignore[arg-type]
+    raw_activity = repository.activity_cells(session, activity_ids, **filters)  # type: ignore[arg-type]
+
+    used: set[int] = set()
+    records = _emission_records(raw_emissions, gwp_set)
+    records += _activity_records(
+        session, raw_activity, of_kind("emission_factors"), by_version, used
+    )
+    used.update(r.version_id for r in records)
+
+    home = scope.territory
+    if scope.kind == "actor":
+        home = territories.get_actor(session, scope.actor or "").territory_code
+    chain = _chain(session, home) if home else []
+
+    if params.climate_corrected and home:
+        climate_sources = of_kind("climate")
+        factors = _climate_factors(
+            session, settings, climate_sources, [home, *chain], records, used
+        )
+        if factors:
+            records = [
+                Record(
+                    r.version_id,
+                    r.year,
+                    r.sector,
+                    r.ghg,
+                    r.actor,
+                    r.value * factors.get((r.year, r.sector), 1.0),
+                )
+                for r in records
+            ]
+
+    cells: dict[tuple[int, str], float] = defaultdict(float)
+    contributions: list[Contribution] = []
+    for record in records:
+        key = _key(record, params.by)
+        cells[(record.year, key)] += record.value
+        if by_version[record.version_id].use == "aggregate":
+            actor = record.actor or f"inventory:{by_version[record.version_id].current.dataset.id}"
+            contributions.append(Contribution(record.year, key, actor, record.value))
+    rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
+    secrecy = apply_secrecy(contributions, cells, rule) if contributions else None
+    if scope.kind == "sector" and scope.territory and contributions:
+        secrecy = _consistent_with_territory(
+            session, scope, params, gwp_set, emissions_ids, by_version, rule, secrecy, cells
+        )
+
+    sequestration: dict[int, float] = {}
+    if scope.territory and (scope.kind == "territory" or scope.sector == LULUCF):
+        sequestration = _sequestration(
+            session,
+            of_kind("land_use") + of_kind("land_use_change"),
+            of_kind("sequestration_factors"),
+            scope.territory,
+            chain,
+            used,
+        )
+
+    target_row = (
+        repository.get_target(session, scope.territory)
+        if scope.kind == "territory" and scope.territory
+        else None
+    )
+    spec = (
+        TargetSpec(
+            target_row.reference_year,
+            target_row.target_year,
+            target_row.target_net,
+            cast(Literal["linear", "exponential"], target_row.pathway),
+        )
+        if target_row
+        else None
+    )
+    arguments = {
+        "secrecy": secrecy,
+        "interpolate": params.interpolate,
+        "year_from": params.year_from,
+        "year_to": params.year_to,
+    }
+    note = None
+    try:
+        result = build_trajectory(cells, sequestration, target=spec, **arguments)  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        if spec is None:
+            raise
+        note = exc.detail
+        result = build_trajectory(cells, sequestration, **arguments)  # type: ignore[arg-type]
+
+    sources = [s for s in [*emission_sources, *aux] if s.version_id in used]
+    _audit(session, ctx, sources, scope)
+    read = TrajectoryRead(
+        scope=TrajectoryScope(
+            territory=scope.territory if scope.kind != "actor" else home,
+            sector=scope.sector,
+            actor=scope.actor,
+            basis=None if scope.kind == "actor" else params.basis,
+            approach=params.approach,
+            gwp=gwp_set,
+            by=params.by,
+            climate_corrected=params.climate_corrected,
+        ),
+        series=[
+            SeriesPoint(
+                year=y.year,
+                emissions=_round(y.emissions),
+                sequestration=_round(y.sequestration),
+                net=_round(y.net),
+                interpolated=y.interpolated,
+                breakdown={k: round(v, _DIGITS) + 0.0 for k, v in y.breakdown.items()},
+            )
+            for y in result.series
+        ],
+        target=_target_out(spec, result, note),
+        gap=[GapPoint(year=p.year, value=round(p.value, _DIGITS) + 0.0) for p in result.gap],
+        projection=ProjectionOut(
+            neutrality_year=result.projection.neutrality_year,
+            slope=round(result.projection.slope, _DIGITS),
+            intercept=round(result.projection.intercept, _DIGITS),
+        )
+        if result.projection
+        else None,
+        withheld=[WithheldOut(year=c.year, key=c.key, reason=c.reason) for c in result.withheld],
+        sources=[_source_out(s) for s in sorted(sources, key=_source_order)],
+    )
+    licence_list = {s.licence.id: s.licence for s in sources}
+    return Trajectory(read, result, [licence_list[k] for k in sorted(licence_list)])
+
+
+def _target_out(
+    spec: TargetSpec | None, result: TrajectoryResult, note: str | None
+) -> TargetOut | None:
+    if spec is None:
+        return None
+    target = result.target
+    return TargetOut(
+        reference_year=spec.reference_year,
+        target_year=spec.target_year,
+        target_net=spec.target_net,
+        pathway=spec.pathway,
+        reference_net=_round(target.reference_net) if target else None,
+        path=[PathPoint(year=p.year, net=round(p.value, _DIGITS) + 0.0) for p in target.path]
+        if target
+        else [],
+        note=note,
+    )
+
+
+def _source_order(source: Source) -> tuple[int, str]:
+    return (0 if source.decision.metadata else 1, source.current.dataset.id)
+
+
+def _source_out(source: Source) -> SourceOut:
+    if not source.decision.metadata:
+        # Used in aggregate only, by a caller who may not know the dataset exists (§2).
+        return SourceOut(
+            dataset=None,
+            version=None,
+            licence=source.licence.id,
+            licence_url=source.licence.url,
+            attribution=f"confidential data ({source.licence.title}), aggregated under "
+            "statistical secrecy",
+            use="aggregate",
+        )
+    resolved = Resolved(source.current.dataset, source.licence, source.decision)
+    return SourceOut(
+        dataset=source.current.dataset.id,
+        version=source.current.number,
+        licence=source.licence.id,
+        licence_url=source.licence.url,
+        attribution=attribution(resolved),
+        use=source.use,
+    )
+
+
+def _audit(session: Session, ctx: RequestContext, sources: Sequence[Source], scope: Scope) -> None:
+    where = {k: v for k, v in vars(scope).items() if v is not None}
+    for source in sources:
+        dataset = source.current.dataset
+        if dataset.level == "open":
+            continue
+        audit.record(
+            session,
+            audit.event_for(
+                ctx,
+                "dataset.trajectory_use",
+                dataset_id=dataset.id,
+                version=source.current.number,
+                licence=dataset.licence_id,
+                basis=source.decision.basis if source.use == "full" else "aggregate",
+                detail={"use": source.use, **where},
+            ),
+        )
+
+
+# --- public entry points ------------------------------------------------------------------------
+
+
+def _consistent_with_territory(
+    session: Session,
+    scope: Scope,
+    params: TrajectoryParams,
+    gwp_set: GwpSet,
+    emissions_ids: list[int],
+    by_version: Mapping[int, Source],
+    rule: SecrecyRule,
+    own: SecrecyOutcome | None,
+    shown: Mapping[tuple[int, str], float],
+) -> SecrecyOutcome:
+    """A sector's trajectory hides every year in which the territory's by-sector table hides
+    that sector (as a secret or as a complement): otherwise the sector view would hand out a
+    complement the territory view withheld, and total minus shown sectors would reveal the
+    secret cell."""
+    raw = repository.emission_cells(
+        session,
+        emissions_ids,
+        sector=None,
+        scope=scope.territory,
+        actors_only=params.basis == "actors",
+    )
+    cells: dict[tuple[int, str], float] = defaultdict(float)
+    contributions: list[Contribution] = []
+    for record in _emission_records(raw, gwp_set):
+        cells[(record.year, record.sector)] += record.value
+        source = by_version[record.version_id]
+        if source.use == "aggregate":
+            actor = record.actor or f"inventory:{source.current.dataset.id}"
+            contributions.append(Contribution(record.year, record.sector, actor, record.value))
+    table = apply_secrecy(contributions, cells, rule)
+    kept = list(own.withheld) if own else []
+    for year in sorted({c.year for c in table.withheld if c.key == scope.sector}):
+        hidden = {(c.year, c.key) for c in kept}
+        kept.extend(
+            WithheldCell(year, key, "complementary")
+            for cell_year, key in sorted(shown)
+            if cell_year == year and (year, key) not in hidden
+        )
+        if (year, None) not in hidden:
+            kept.append(WithheldCell(year, None, "complementary"))
+    return SecrecyOutcome(tuple(kept))
+
+
+def territory_trajectory(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    code: str,
+    params: TrajectoryParams,
+) -> Trajectory:
+    territories.get(session, code)
+    return _compute(session, licences, settings, ctx, Scope(territory=code), params)
+
+
+def sector_trajectory(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    sector: str,
+    code: str,
+    params: TrajectoryParams,
+) -> Trajectory:
+    if sector not in SECTORS:
+        raise NotFound(f"no sector {sector!r}; one of {', '.join(SECTORS)}")
+    territories.get(session, code)
+    return _compute(session, licences, settings, ctx, Scope(territory=code, sector=sector), params)
+
+
+def actor_trajectory(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    actor_id: str,
+    params: TrajectoryParams,
+) -> Trajectory:
+    territories.get_actor(session, actor_id)
+    return _compute(session, licences, settings, ctx, Scope(actor=actor_id), params)
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def _target_read(target: Target) -> TargetRead:
+    return TargetRead(
+        territory=target.territory_code,
+        reference_year=target.reference_year,
+        target_year=target.target_year,
+        target_net=target.target_net,
+        pathway=cast(Literal["linear", "exponential"], target.pathway),
+        updated_at=target.updated_at,
+    )
+
+
+def get_target(session: Session, code: str) -> TargetRead:
+    territories.get(session, code)
+    target = repository.get_target(session, code)
+    if target is None:
+        raise NotFound(f"territory {code!r} has no target")
+    return _target_read(target)
+
+
+def set_target(session: Session, code: str, data: TargetWrite) -> TargetRead:
+    """Create or replace a territory's target (the route checks the caller's role)."""
+    territories.get(session, code)
+    target = repository.get_target(session, code)
+    if target is None:
+        target = Target(territory_code=code)
+        session.add(target)
+    target.reference_year = data.reference_year
+    target.target_year = data.target_year
+    target.target_net = data.target_net
+    target.pathway = data.pathway
+    session.flush()
+    session.refresh(target)
+    return _target_read(target)

@@ -1,0 +1,425 @@
+"""Datasets: metadata, visibility and the access decision for each caller (contract §2).
+
+Every route that touches a dataset starts with :func:`resolve`, which applies the access policy:
+a caller who may not know the dataset exists gets the same 404 as for a dataset that does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slugify import slugify
+from sqlalchemy.orm import Session
+
+from datahub.accounts import service as accounts
+from datahub.accounts.caller import Caller, RequestContext
+from datahub.audit import service as audit
+from datahub.catalog import kinds, repository
+from datahub.catalog.schemas import (
+    Access,
+    DatasetCreate,
+    DatasetRead,
+    DatasetUpdate,
+    LicenceRef,
+    TemporalCoverage,
+    VersionRead,
+)
+from datahub.db.models import Dataset, DatasetVersion
+from datahub.errors import (
+    Conflict,
+    DatahubError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from datahub.licensing import policy
+from datahub.licensing import service as grants
+from datahub.licensing.registry import Licence, LicenceRegistry
+from datahub.territories import service as territories
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A dataset as one caller sees it."""
+
+    dataset: Dataset
+    licence: Licence
+    decision: policy.Decision
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[FieldError(None, field, message)])
+
+
+def _licence(licences: LicenceRegistry, value: str, field: str = "licence") -> Licence:
+    licence = licences.resolve(value)
+    if licence is None:
+        raise _invalid(field, f"unknown licence {value[:80]!r}; see /api/v1/licenses")
+    return licence
+
+
+def facts(session: Session, caller: Caller, dataset: Dataset) -> policy.DatasetFacts:
+    active = grants.active_grants(session, caller, [dataset.id]).get(dataset.id, ())
+    return policy.DatasetFacts(
+        id=dataset.id,
+        level=dataset.level,  # type: ignore[arg-type]
+        producer=dataset.organization_id,
+        active_grants=active,
+    )
+
+
+def resolve(
+    session: Session, licences: LicenceRegistry, caller: Caller, dataset_id: str
+) -> Resolved:
+    """The dataset and the caller's rights on it; 404 if the caller may not see it."""
+    dataset = repository.get(session, dataset_id)
+    if dataset is None:
+        raise NotFound("no dataset with this id")
+    decision = policy.decide(caller, facts(session, caller, dataset))
+    if not decision.metadata:
+        raise NotFound("no dataset with this id")
+    return Resolved(dataset, licences.get(dataset.licence_id), decision)
+
+
+def to_read(resolved: Resolved, territory_codes: list[str]) -> DatasetRead:
+    dataset, licence = resolved.dataset, resolved.licence
+    coverage = None
+    if dataset.temporal_start or dataset.temporal_end:
+        coverage = TemporalCoverage(start=dataset.temporal_start, end=dataset.temporal_end)
+    return DatasetRead(
+        id=dataset.id,
+        title=dataset.title,
+        description=dataset.description,
+        producer=dataset.organization_id,
+        licence=LicenceRef(
+            id=licence.id, title=licence.title, url=licence.url, level=licence.level
+        ),
+        level=dataset.level,
+        kind=dataset.kind,
+        approach=dataset.approach,
+        tags=list(dataset.tags),
+        territories=territory_codes,
+        temporal_coverage=coverage,
+        provenance=dict(dataset.provenance),
+        current_version=dataset.current_version,
+        created_at=dataset.created_at,
+        updated_at=dataset.updated_at,
+        access=Access(data=resolved.decision.data, basis=resolved.decision.basis),
+    )
+
+
+def read_one(session: Session, resolved: Resolved) -> DatasetRead:
+    codes = repository.territories_of(session, [resolved.dataset.id])[resolved.dataset.id]
+    return to_read(resolved, codes)
+
+
+def _check_territories(session: Session, codes: list[str]) -> None:
+    missing = territories.unknown(session, codes)
+    if missing:
+        raise _invalid("territories", f"unknown territory: {', '.join(missing[:5])}")
+
+
+def _unique_id(session: Session, title: str) -> str:
+    base = slugify(title, max_length=90, word_boundary=True) or "dataset"
+    candidate, n = base, 1
+    while repository.exists(session, candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def create(
+    session: Session, licences: LicenceRegistry, ctx: RequestContext, data: DatasetCreate
+) -> DatasetRead:
+    caller = ctx.caller
+    if caller.role not in ("producer", "admin") or caller.organization_id is None:
+        raise Forbidden("only producers and admins publish datasets")
+    producer = caller.organization_id
+    if data.producer is not None and data.producer != producer:
+        if not caller.is_admin:
+            raise Forbidden("producers publish for their own organisation only")
+        accounts.get_organization(session, data.producer)
+        producer = data.producer
+    if not kinds.is_kind(data.kind):
+        raise _invalid("kind", f"unknown kind {data.kind!r}; one of {', '.join(kinds.KINDS)}")
+    licence = _licence(licences, data.licence)
+    _check_territories(session, data.territories)
+    dataset_id = data.id or _unique_id(session, data.title)
+    if repository.exists(session, dataset_id):
+        raise Conflict(f"dataset {dataset_id!r} already exists")
+    coverage = data.temporal_coverage
+    dataset = Dataset(
+        id=dataset_id,
+        title=data.title,
+        description=data.description,
+        organization_id=producer,
+        licence_id=licence.id,
+        level=licence.level,
+        kind=data.kind,
+        approach=data.approach,
+        tags=data.tags,
+        temporal_start=coverage.start if coverage else None,
+        temporal_end=coverage.end if coverage else None,
+        provenance={},
+        search_text=repository.search_text(data.title, data.description, data.tags),
+        created_by=caller.user_id,
+    )
+    repository.add(session, dataset)
+    repository.set_territories(session, dataset.id, data.territories)
+    audit.record(
+        session,
+        audit.event_for(ctx, "dataset.create", dataset_id=dataset.id, licence=licence.id),
+    )
+    decision = policy.decide(caller, facts(session, caller, dataset))
+    return to_read(Resolved(dataset, licence, decision), data.territories)
+
+
+def update(
+    session: Session,
+    licences: LicenceRegistry,
+    ctx: RequestContext,
+    dataset_id: str,
+    data: DatasetUpdate,
+) -> DatasetRead:
+    resolved = authorize_management(session, licences, ctx, dataset_id, "dataset.update")
+    dataset = resolved.dataset
+    changes = data.model_dump(exclude_unset=True)
+    if "licence" in changes and data.licence is not None:
+        licence = _licence(licences, data.licence)
+        if licence.id != dataset.licence_id:
+            audit.record(
+                session,
+                audit.event_for(
+                    ctx,
+                    "dataset.licence_change",
+                    dataset_id=dataset.id,
+                    licence=licence.id,
+                    detail={"from": dataset.licence_id, "to": licence.id},
+                ),
+            )
+            dataset.licence_id, dataset.level = licence.id, licence.level
+    for name in ("title", "description", "approach", "tags"):
+        if name in changes and changes[name] is not None:
+            setattr(dataset, name, getattr(data, name))
+    if "temporal_coverage" in changes:
+        coverage = data.temporal_coverage
+        dataset.temporal_start = coverage.start if coverage else None
+        dataset.temporal_end = coverage.end if coverage else None
+    if data.territories is not None:
+        _check_territories(session, data.territories)
+        repository.set_territories(session, dataset.id, data.territories)
+    dataset.search_text = repository.search_text(dataset.title, dataset.description, dataset.tags)
+    dataset.updated_at = datetime.now(UTC)
+    session.flush()
+    return read_one(session, resolve(session, licences, ctx.caller, dataset_id))
+
+
+def delete(
+    session: Session, licences: LicenceRegistry, ctx: RequestContext, dataset_id: str
+) -> list[str]:
+    """Delete a dataset and its versions; returns the storage keys to remove after commit."""
+    resolved = authorize_management(session, licences, ctx, dataset_id, "dataset.delete")
+    versions = repository.versions(session, dataset_id)
+    keys = [v.storage_key for v in versions]
+    repository.drop_rows_tables(session, versions)
+    audit.record(
+        session,
+        audit.event_for(
+            ctx, "dataset.delete", dataset_id=dataset_id, licence=resolved.dataset.licence_id
+        ),
+    )
+    repository.delete_dataset(session, resolved.dataset)
+    return keys
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    q: str | None = None
+    licence: str | None = None
+    level: str | None = None
+    kind: str | None = None
+    producer: str | None = None
+    territory: str | None = None
+
+
+def search(
+    session: Session,
+    licences: LicenceRegistry,
+    caller: Caller,
+    filters: SearchFilters,
+    *,
+    page: int,
+    page_size: int,
+) -> tuple[list[DatasetRead], int]:
+    """Datasets the caller may see; anonymous callers never learn restricted ones exist."""
+    licence_id = None
+    if filters.licence is not None:
+        licence = licences.resolve(filters.licence)
+        licence_id = licence.id if licence else filters.licence
+    scope = None
+    if filters.territory is not None:
+        scope = territories.inside(session, filters.territory)
+    query = repository.search_query(
+        q=filters.q,
+        licence=licence_id,
+        level=filters.level,
+        kind=filters.kind,
+        producer=filters.producer,
+        territories=scope,
+        hide_restricted=not caller.authenticated,
+    )
+    rows, total = repository.page(session, query, (page - 1) * page_size, page_size)
+    return reads(session, licences, caller, rows), total
+
+
+def reads(
+    session: Session, licences: LicenceRegistry, caller: Caller, datasets: Sequence[Dataset]
+) -> list[DatasetRead]:
+    ids = [d.id for d in datasets]
+    active = grants.active_grants(session, caller, ids)
+    codes = repository.territories_of(session, ids)
+    result = []
+    for dataset in datasets:
+        decision = policy.decide(
+            caller,
+            policy.DatasetFacts(
+                dataset.id,
+                dataset.level,  # type: ignore[arg-type]
+                dataset.organization_id,
+                active.get(dataset.id, ()),
+            ),
+        )
+        if decision.metadata:
+            resolved = Resolved(dataset, licences.get(dataset.licence_id), decision)
+            result.append(to_read(resolved, codes[dataset.id]))
+    return result
+
+
+def visible(session: Session, licences: LicenceRegistry, caller: Caller) -> list[DatasetRead]:
+    """Every dataset the caller may see (for the DCAT catalogue)."""
+    query = repository.search_query(
+        q=None,
+        licence=None,
+        level=None,
+        kind=None,
+        producer=None,
+        territories=None,
+        hide_restricted=not caller.authenticated,
+    )
+    return reads(session, licences, caller, repository.all_matching(session, query))
+
+
+def version_read(dataset: Dataset, version: DatasetVersion) -> VersionRead:
+    return VersionRead(
+        number=version.number,
+        filename=version.filename,
+        media_type=version.media_type,
+        format=version.format,
+        size=version.size,
+        sha256=version.sha256,
+        row_count=version.row_count,
+        columns=list(version.columns),
+        report=dict(version.report),
+        provenance=dict(version.provenance),
+        created_at=version.created_at,
+        current=version.number == dataset.current_version,
+    )
+
+
+def list_versions(session: Session, resolved: Resolved) -> list[VersionRead]:
+    return [
+        version_read(resolved.dataset, v) for v in repository.versions(session, resolved.dataset.id)
+    ]
+
+
+def get_version(session: Session, resolved: Resolved, number: int | None) -> DatasetVersion:
+    """A version by number, or the current one; 404 when there is none."""
+    wanted = number if number is not None else resolved.dataset.current_version
+    if wanted is None:
+        raise NotFound("this dataset has no version yet")
+    version = repository.version(session, resolved.dataset.id, wanted)
+    if version is None:
+        raise NotFound(f"this dataset has no version {wanted}")
+    return version
+
+
+def attribution(resolved: Resolved) -> str:
+    """Attribution text: producer, title, licence."""
+    dataset = resolved.dataset
+    return f"{dataset.organization_id} — {dataset.title} — {resolved.licence.title}"
+
+
+def authorize_data(
+    session: Session, licences: LicenceRegistry, ctx: RequestContext, dataset_id: str, action: str
+) -> Resolved:
+    """The dataset if the caller may read its data; otherwise a denial that is audited."""
+    dataset = repository.get(session, dataset_id)
+    if dataset is None:
+        raise NotFound("no dataset with this id")
+    decision = policy.decide(ctx.caller, facts(session, ctx.caller, dataset))
+    if not decision.data:
+        error = decision.denial() if decision.metadata else NotFound("no dataset with this id")
+        error.audit_event = audit.event_for(
+            ctx,
+            action,
+            outcome="denied",
+            dataset_id=dataset.id,
+            licence=dataset.licence_id,
+            detail={"status": error.status},
+        )
+        raise error
+    return Resolved(dataset, licences.get(dataset.licence_id), decision)
+
+
+def authorize_management(
+    session: Session, licences: LicenceRegistry, ctx: RequestContext, dataset_id: str, action: str
+) -> Resolved:
+    """The dataset if the caller manages it (producer or admin); otherwise an audited denial."""
+    resolved = resolve(session, licences, ctx.caller, dataset_id)
+    if not policy.may_manage(ctx.caller, resolved.dataset.organization_id):
+        error: DatahubError = (
+            Forbidden("only the producing organisation's producers or an admin may do this")
+            if ctx.caller.authenticated
+            else Unauthenticated("this operation needs an API token")
+        )
+        error.audit_event = audit.event_for(
+            ctx,
+            action,
+            outcome="denied",
+            dataset_id=resolved.dataset.id,
+            licence=resolved.dataset.licence_id,
+            detail={"status": error.status},
+        )
+        raise error
+    return resolved
+
+
+def record_read(
+    session: Session,
+    ctx: RequestContext,
+    resolved: Resolved,
+    version: DatasetVersion,
+    action: str,
+    rows: int | None,
+) -> None:
+    """Audit a read of shared or restricted data; count reads of open data."""
+    dataset = resolved.dataset
+    if dataset.level == "open":
+        audit.count_open_read(session, dataset.id, rows or 0)
+        return
+    audit.record(
+        session,
+        audit.event_for(
+            ctx,
+            action,
+            dataset_id=dataset.id,
+            version=version.number,
+            licence=dataset.licence_id,
+            basis=resolved.decision.basis,
+            row_count=rows,
+        ),
+    )

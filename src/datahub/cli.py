@@ -1,0 +1,515 @@
+"""The command-line composition root (typer): ``datahub --help``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from datahub.accounts import service as accounts
+from datahub.accounts.caller import ROLES, Caller, RequestContext
+from datahub.accounts.schemas import OrganizationCreate, UserCreate
+from datahub.audit import service as audit
+from datahub.db import migrate
+from datahub.errors import DatahubError, NotFound
+from datahub.ingest import jobs, registry
+from datahub.ingest.contract import parameters_schema
+from datahub.runtime import Runtime, build_runtime
+from datahub.settings import Settings
+
+app = typer.Typer(help="datahub: open-data hub for territories working towards carbon neutrality.")
+db_app = typer.Typer(help="Database schema.")
+orgs_app = typer.Typer(help="Organisations.")
+users_app = typer.Typer(help="Users and their API tokens.")
+connectors_app = typer.Typer(help="Connectors: import territories, actors and datasets upstream.")
+app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(users_app, name="users")
+app.add_typer(connectors_app, name="connectors")
+
+err = Console(stderr=True)
+
+
+def _runtime() -> Runtime:
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    return build_runtime(settings)
+
+
+def _fail(exc: DatahubError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.detail or exc.title}")
+    for field_error in exc.errors:
+        err.print(f"  {field_error.field}: {field_error.message}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    graceful_timeout: Annotated[
+        int | None,
+        typer.Option(
+            help="Seconds in-flight requests get to finish on SIGTERM "
+            "[default: DATAHUB_GRACEFUL_TIMEOUT, 60]."
+        ),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies trusted for X-Forwarded-* headers "
+            "[default: DATAHUB_FORWARDED_ALLOW_IPS, 127.0.0.1]."
+        ),
+    ] = None,
+) -> None:
+    """Run the API (applies pending migrations first). SIGTERM stops it gracefully, exit 0."""
+    import inspect
+    import os
+    import signal
+    import tempfile
+    from pathlib import Path
+
+    import uvicorn
+
+    from datahub import observability
+    from datahub.api import logs
+
+    settings = Settings()
+    logs.configure(settings.log_json)
+    if settings.migrate_on_start:
+        migrate.upgrade(settings.database_url)
+    _recover(settings)
+    # Workers must share one metrics folder, known before they import prometheus_client.
+    multiproc = observability.multiprocess_dir()
+    if multiproc is None and workers > 1:
+        multiproc = Path(tempfile.mkdtemp(prefix="datahub-metrics-"))
+        os.environ[observability.MULTIPROC_ENV] = str(multiproc)
+    if multiproc is not None:
+        observability.reset_multiprocess_dir(multiproc)
+
+    # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal with the handler
+    # found on start: make that a clean exit so supervisors see 0, not "killed by SIGTERM".
+    def _stopped(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stopped)
+    # Each worker process re-imports this module before answering the supervisor's health
+    # check (5 s by default): give slow or busy hosts room so workers are not killed at birth.
+    extra: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        extra["timeout_worker_healthcheck"] = 30
+    err.print(f"datahub API on http://{host}:{port}/api/v1 — docs at http://{host}:{port}/docs")
+    uvicorn.run(
+        "datahub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips or settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=(
+            settings.graceful_timeout if graceful_timeout is None else graceful_timeout
+        ),
+        log_config=None,
+        **extra,
+    )
+
+
+def _recover(settings: Settings) -> None:
+    """Clean what a crashed process may have left before serving (see bootstrap.recover_storage)."""
+    from datahub import bootstrap
+
+    runtime = build_runtime(settings)
+    try:
+        removed = bootstrap.recover_storage(
+            runtime, older_than=timedelta(minutes=settings.orphan_grace_minutes)
+        )
+    finally:
+        runtime.close()
+    if removed:
+        err.print(f"removed {len(removed)} stored file(s) left by an interrupted upload")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply Alembic migrations (safe to run from several hosts at once)."""
+    migrate.upgrade(Settings().database_url, revision)
+    err.print(f"database at {revision}")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    org_id: Annotated[str, typer.Argument(metavar="ID", help="Organisation id (slug).")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    member: Annotated[bool, typer.Option(help="Signatory of the data-sharing charter.")] = False,
+    siren: Annotated[str | None, typer.Option(help="SIREN number.")] = None,
+) -> None:
+    """Create an organisation."""
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            accounts.create_organization(
+                session, OrganizationCreate(id=org_id, name=name, member=member, siren=siren)
+            )
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    err.print(f"organisation {org_id} created")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="E-mail address.")],
+    org: Annotated[str, typer.Option(help="Organisation id.")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")],
+) -> None:
+    """Create a user; prints a new API token alone on the last line of stdout."""
+    if role not in ROLES:
+        err.print(f"[red]error:[/red] role must be one of {', '.join(ROLES)}")
+        raise typer.Exit(code=2)
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            user, token = accounts.create_user(
+                session,
+                UserCreate(email=email, organization_id=org, role=role),
+            )
+            audit.record(
+                session,
+                audit.EventIn(
+                    action="token.create",
+                    detail={"user": user.email, "role": user.role, "via": "cli"},
+                ),
+            )
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    err.print(f"user {email} ({role}) created in {org}; the token below is shown only once")
+    typer.echo(token)
+
+
+# --- connectors -------------------------------------------------------------------------------
+
+CONNECTORS_ORG = "datahub-connectors"
+CONNECTORS_ORG_NAME = "Connecteurs datahub"
+
+
+def _schema_type(prop: dict[str, Any]) -> str:
+    """A short type name for a JSON-schema property: ``string``, ``list[string]``, ``int?``."""
+    if "enum" in prop:
+        return "|".join(str(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        kinds = [_schema_type(p) for p in prop["anyOf"] if p.get("type") != "null"]
+        optional = any(p.get("type") == "null" for p in prop["anyOf"])
+        return "|".join(kinds) + ("?" if optional else "")
+    kind = prop.get("type")
+    if kind == "array":
+        return f"list[{_schema_type(prop.get('items', {}))}]"
+    if "$ref" in prop:
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
+    return str(kind or "any")
+
+
+def _is_list(prop: dict[str, Any]) -> bool:
+    options = prop.get("anyOf", [prop])
+    return any(option.get("type") == "array" for option in options)
+
+
+def _parameter_lines(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    lines = []
+    for name, prop in schema.get("properties", {}).items():
+        line = f"{name}: {_schema_type(prop)}"
+        if name in required:
+            line += " (required)"
+        elif "default" in prop:
+            line += f" = {prop['default']!r}"
+        lines.append(line)
+    return escape("\n".join(lines))
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """List the installed connectors with their licence and parameters."""
+    table = Table(title="Connectors", show_lines=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("licence", no_wrap=True)
+    table.add_column("parameters", overflow="fold")
+    table.add_column("description")
+    for connector in registry.all():
+        table.add_row(
+            connector.name,
+            connector.licence,
+            _parameter_lines(parameters_schema(connector)),
+            connector.description,
+        )
+    Console().print(table)
+
+
+def _parse_params(values: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+    """``k=v`` pairs; a list parameter takes comma-separated values."""
+    properties = schema.get("properties", {})
+    params: dict[str, Any] = {}
+    for pair in values:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            err.print(f"[red]error:[/red] --param must be key=value, got {pair!r}")
+            raise typer.Exit(code=2)
+        key = key.strip()
+        if _is_list(properties.get(key, {})):
+            params[key] = [item.strip() for item in value.split(",") if item.strip()]
+        else:
+            params[key] = value
+    return params
+
+
+def _system_context(runtime: Runtime, org: str | None, name: str) -> RequestContext:
+    """The CLI runs connectors as an admin of ``org`` (default: the connectors' organisation)."""
+    with runtime.transaction() as session:
+        if org is not None:
+            organization = accounts.get_organization(session, org)
+        else:
+            try:
+                organization = accounts.get_organization(session, CONNECTORS_ORG)
+            except NotFound:
+                organization = accounts.create_organization(
+                    session,
+                    OrganizationCreate(id=CONNECTORS_ORG, name=CONNECTORS_ORG_NAME, member=True),
+                )
+        caller = Caller(
+            organization_id=organization.id,
+            organization_member=organization.member,
+            role="admin",
+        )
+    return RequestContext(
+        caller=caller, request_id=f"cli-{uuid.uuid4().hex[:12]}", purpose=f"connector run {name}"
+    )
+
+
+@connectors_app.command("run")
+def connectors_run(
+    name: Annotated[str, typer.Argument(help="Connector name (see `datahub connectors list`).")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as key=value; repeat for several."),
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help=f"Producing organisation of new datasets (default: {CONNECTORS_ORG})."),
+    ] = None,
+) -> None:
+    """Run a connector now, with a progress bar; nothing is stored if it fails."""
+    runtime = _runtime()
+    try:
+        connector = registry.get(name)
+        params = _parse_params(param or [], parameters_schema(connector))
+        ctx = _system_context(runtime, org, name)
+        job = jobs.prepare_connector_run(runtime, name, params, ctx)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task(name, total=None)
+
+            def show(done: int, total: int | None, message: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"{name}: {message}")
+
+            job = jobs.execute_connector_run(runtime, job.id, job.name, job.params, ctx, show)
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    if job.state != "succeeded":
+        err.print(f"[red]error:[/red] {job.error}")
+        raise typer.Exit(code=1)
+    out = Console()
+    versions = job.result.get("versions", [])
+    if versions:
+        table = Table(title="Versions")
+        for column in ("dataset", "version", "new"):
+            table.add_column(column)
+        for item in versions:
+            new = "yes" if item["created"] else "no (same bytes as the current version)"
+            table.add_row(escape(item["dataset"]), str(item["version"]), new)
+        out.print(table)
+    out.print(
+        f"{len(versions)} version(s), {job.result.get('territories', 0)} territories, "
+        f"{job.result.get('actors', 0)} actors (job {job.id})"
+    )
+    for warning in job.result.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+audit_app = typer.Typer(help="The audit log of licence use.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit status 1 naming the first broken event."""
+    from datahub.audit import service as audit
+
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            verdict = audit.verify(session)
+    finally:
+        runtime.close()
+    if verdict.valid:
+        typer.echo(f"audit chain valid: {verdict.events} events")
+        return
+    typer.echo(
+        f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason} "
+        f"({verdict.events} events read)"
+    )
+    raise typer.Exit(code=1)
+
+
+def _transfer(action: str, folder: Path) -> None:
+    from datahub import transfer
+
+    run = transfer.export_instance if action == "export" else transfer.import_instance
+    runtime = _runtime()
+    try:
+        with Progress(console=err) as bar:
+            task = bar.add_task(action, total=None)
+            manifest = run(
+                runtime, folder, lambda what, n: bar.update(task, description=f"{what}: {n}")
+            )
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    records = sum(manifest["tables"].values())
+    err.print(f"{action}ed {records} records and {manifest['files']} files")
+
+
+@app.command("export")
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="Empty (or new) folder to write the export to.")],
+) -> None:
+    """Export the whole instance (database and files) to a folder."""
+    _transfer("export", folder)
+
+
+@app.command("import")
+def import_command(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `datahub export`.")],
+) -> None:
+    """Import an export into this (empty) instance, e.g. SQLite → PostgreSQL/S3."""
+    _transfer("import", folder)
+
+
+# --- demo and carbon --------------------------------------------------------------------------
+
+carbon_app = typer.Typer(help="Carbon engine: the pre-aggregated facts behind trajectories.")
+app.add_typer(carbon_app, name="carbon")
+
+
+@app.command()
+def demo() -> None:
+    """Load the bundled demo territory (CDA La Rochelle) with sample datasets; safe to rerun."""
+    from datahub.demo.loader import EPCI, load_demo
+
+    runtime = _runtime()
+    try:
+        report = load_demo(runtime)
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    new_versions = sum(1 for created in report.versions.values() if created)
+    err.print(
+        f"demo loaded: {len(report.created)} object(s) created, {new_versions} new dataset "
+        f"version(s); try /api/v1/territories/{EPCI}/trajectory?format=svg"
+    )
+
+
+@carbon_app.command("reindex")
+def carbon_reindex() -> None:
+    """Rebuild every carbon fact from the current versions (run after a hierarchy change)."""
+    from datahub.carbon.indexing import reindex
+
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            done = reindex(session)
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    err.print(f"{len(done)} dataset(s) reindexed, {sum(done.values())} fact(s) at their territory")
+
+
+@app.command("init")
+def init_command(
+    territory: Annotated[str, typer.Option(help="The instance's territory, e.g. epci:241700434.")],
+    name: Annotated[str, typer.Option(help="Instance (and administrators' organisation) name.")],
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first administrator.")] = (
+        "admin@datahub.example"
+    ),
+    target_year: Annotated[int, typer.Option(help="Year of carbon neutrality.")] = 2050,
+    reference_year: Annotated[int, typer.Option(help="Reference year of the target.")] = 2019,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Territories GeoJSON (as GET /territories?format=geojson) for offline set-up."
+        ),
+    ] = None,
+) -> None:
+    """Set up an instance for a territory; running it again changes nothing."""
+    from datahub import bootstrap
+
+    settings = Settings()
+    written = bootstrap.write_config(
+        Path(".env"),
+        {
+            "DATAHUB_INSTANCE_NAME": name,
+            "DATAHUB_DATABASE_URL": settings.database_url,
+            "DATAHUB_STORAGE_URL": settings.storage_url,
+        },
+    )
+    runtime = _runtime()
+    try:
+        report = bootstrap.init_instance(
+            runtime,
+            territory=territory,
+            name=name,
+            admin_email=admin_email,
+            target_year=target_year,
+            reference_year=reference_year,
+            from_file=from_file,
+        )
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    err.print(".env written" if written else ".env kept as it is")
+    err.print(f"territories created: {len(report.territories_created)}")
+    err.print("target set" if report.target_set else "target kept as it is")
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    if report.token:
+        err.print(f"administrator {admin_email} created; the token below is shown only once")
+        typer.echo(report.token)
+    else:
+        err.print("administrator already exists (no new token)")
+
+
+if __name__ == "__main__":
+    app()

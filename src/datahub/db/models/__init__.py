@@ -1,0 +1,42 @@
+"""All ORM models, imported here so Alembic's autogenerate and ``alembic check`` see them."""
+
+from datahub.db.models.audit import AuditEvent, OpenReadCount
+from datahub.db.models.carbon import (
+    CarbonActivityFact,
+    CarbonClimateFact,
+    CarbonEmissionFact,
+    CarbonEmissionFactor,
+    CarbonLandFact,
+    CarbonRollupEdge,
+    CarbonSequestrationFactor,
+)
+from datahub.db.models.catalog import Dataset, DatasetTerritory, DatasetVersion
+from datahub.db.models.identity import ApiToken, Organization, User
+from datahub.db.models.jobs import Job
+from datahub.db.models.licensing import AccessRequest, Grant
+from datahub.db.models.territories import Actor, Target, Territory, TerritoryParent
+
+__all__ = [
+    "AccessRequest",
+    "Actor",
+    "ApiToken",
+    "AuditEvent",
+    "CarbonActivityFact",
+    "CarbonClimateFact",
+    "CarbonEmissionFact",
+    "CarbonEmissionFactor",
+    "CarbonLandFact",
+    "CarbonRollupEdge",
+    "CarbonSequestrationFactor",
+    "Dataset",
+    "DatasetTerritory",
+    "DatasetVersion",
+    "Grant",
+    "Job",
+    "OpenReadCount",
+    "Organization",
+    "Target",
+    "Territory",
+    "TerritoryParent",
+    "User",
+]

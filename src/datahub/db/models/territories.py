@@ -1,0 +1,67 @@
+"""Territories (with their hierarchy and geometry), actors and territory targets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from datahub.db.base import Base
+from datahub.db.models._common import utcnow
+from datahub.db.types import Geometry, UTCDateTime
+
+
+class Territory(Base):
+    __tablename__ = "territory"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    population: Mapped[int | None] = mapped_column(BigInteger)
+    geometry: Mapped[BaseGeometry | None] = mapped_column(Geometry("GEOMETRY"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TerritoryParent(Base):
+    """An edge of the hierarchy. A commune has several parents (its EPCI and its département)."""
+
+    __tablename__ = "territory_parent"
+
+    child_code: Mapped[str] = mapped_column(
+        ForeignKey("territory.code", ondelete="CASCADE"), primary_key=True
+    )
+    parent_code: Mapped[str] = mapped_column(
+        ForeignKey("territory.code", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Actor(Base):
+    __tablename__ = "actor"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    siren: Mapped[str | None] = mapped_column(String(9), index=True)
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    naf: Mapped[str | None] = mapped_column(String(8))
+    sector: Mapped[str | None] = mapped_column(String(32))
+    territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"), index=True)
+    location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Target(Base):
+    """A territory's carbon target: from the reference year's net to ``target_net``."""
+
+    __tablename__ = "target"
+
+    territory_code: Mapped[str] = mapped_column(
+        ForeignKey("territory.code", ondelete="CASCADE"), primary_key=True
+    )
+    reference_year: Mapped[int] = mapped_column(Integer)
+    target_year: Mapped[int] = mapped_column(Integer)
+    target_net: Mapped[float] = mapped_column(Float, default=0.0)
+    pathway: Mapped[str] = mapped_column(String(16), default="linear")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

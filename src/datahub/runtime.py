@@ -1,0 +1,69 @@
+"""The long-lived parts of a running instance, built once from the settings.
+
+Both composition roots (``create_app`` and the CLI) build one ``Runtime`` and hand its parts down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from datahub.carbon.indexing import index_version
+from datahub.catalog.uploads import VersionHook
+from datahub.db.engine import make_engine, make_session_factory
+from datahub.licensing.registry import LicenceRegistry
+from datahub.resources import shipped_folder
+from datahub.settings import Settings
+from datahub.storage import Storage, storage_from_url
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    licences: LicenceRegistry
+    storage: Storage
+    #: Run on every new dataset version inside its transaction (see catalog.uploads).
+    version_hooks: list[VersionHook] = field(default_factory=list)
+    _read_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for long reads such as streamed exports: no write lock, one snapshot."""
+        if self.engine.dialect.name != "sqlite":
+            with self.session_factory() as session, session.begin():
+                yield session
+            return
+        if self._read_factory is None:
+            reader = make_engine(self.settings.database_url, sqlite_immediate=False)
+            self._read_factory = make_session_factory(reader)
+        with self._read_factory() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._read_factory is not None and self._read_factory.kw.get("bind") is not None:
+            self._read_factory.kw["bind"].dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        licences=LicenceRegistry.load(shipped_folder("licenses")),
+        storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
+        version_hooks=[index_version],
+    )

@@ -1,0 +1,87 @@
+"""Instance settings, read from ``DATAHUB_*`` environment variables (and an optional ``.env``).
+
+Settings are built once by the composition roots (``create_app``, the CLI) and passed down;
+nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GwpSet = Literal["ar4", "ar5", "ar6"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATAHUB_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./datahub.db",
+        description="SQLAlchemy URL. SQLite file (embedded default) or postgresql+psycopg://...",
+    )
+    storage_url: str = Field(
+        "file://./datahub-files",
+        description="Where uploaded files live: file://<folder> or s3://<bucket>/<prefix>.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, Garage, moto...); AWS when unset."
+    )
+    max_upload_mb: int = Field(1024, ge=1, description="Largest accepted upload, in MiB.")
+    instance_name: str = Field("datahub", description="Shown in the DCAT catalogue and the docs.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of the instance, used in DCAT links."
+    )
+    gwp: GwpSet = Field("ar5", description="Default GWP-100 set for gas masses.")
+    secrecy_min_actors: int = Field(3, ge=1, description="Statistical secrecy: actors per cell.")
+    secrecy_max_share: float = Field(
+        0.85, gt=0, le=1, description="Statistical secrecy: largest share of one actor in a cell."
+    )
+    heating_share_residential: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Share of residential emissions that is heating (climate correction).",
+    )
+    heating_share_tertiary: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of tertiary emissions that is heating (climate correction).",
+    )
+    hdd_reference_from: int = Field(1991, description="First year of the HDD reference period.")
+    hdd_reference_to: int = Field(2020, description="Last year of the HDD reference period.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (off when empty)."
+    )
+    rate_limit_enabled: bool = Field(True, description="Refuse callers over their rate (429).")
+    rate_limit_per_minute_anonymous: int = Field(
+        600, ge=1, description="Requests per minute (moving window) from one anonymous client IP."
+    )
+    rate_limit_per_minute_token: int = Field(
+        1200, ge=1, description="Requests per minute (moving window) with one API token."
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate counters live: memory:// (one process) or redis://host:port/db.",
+    )
+    log_json: bool = Field(False, description="Structured JSON logs (production).")
+    migrate_on_start: bool = Field(True, description="`datahub serve` applies pending migrations.")
+    orphan_grace_minutes: int = Field(
+        60,
+        ge=0,
+        description="At start, stored files no version points to are deleted once this old "
+        "(younger ones may be uploads in flight on another host).",
+    )
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, /metrics requires `Authorization: Bearer <token>`."
+    )
+    graceful_timeout: int = Field(
+        60, ge=0, description="Seconds `datahub serve` lets in-flight requests finish on SIGTERM."
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs/CIDRs, or *).",
+    )

@@ -1,0 +1,178 @@
+"""Rules for territories, their hierarchy and actors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from datahub.db.models import Actor, Territory
+from datahub.errors import Conflict, FieldError, NotFound, ValidationFailed
+from datahub.territories import repository, spatial
+from datahub.territories.codes import level_of, rank
+from datahub.territories.schemas import ActorCreate, ActorRead, TerritoryCreate, TerritoryRead
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[FieldError(None, field, message)])
+
+
+def get(session: Session, code: str) -> Territory:
+    territory = repository.get(session, code)
+    if territory is None:
+        raise NotFound(f"no territory {code!r}")
+    return territory
+
+
+def upsert(session: Session, data: TerritoryCreate, *, replace: bool = False) -> Territory:
+    """Create a territory (``replace``: or update it, as connectors do)."""
+    level = level_of(data.code)
+    if level is None or level != data.level:
+        raise _invalid("code", f"code {data.code!r} is not a valid {data.level} code")
+    parents = data.parents
+    missing = set(parents) - repository.existing_codes(session, parents)
+    if missing:
+        raise _invalid("parent", f"unknown parent territory: {', '.join(sorted(missing))}")
+    for parent in parents:
+        parent_level = level_of(parent)
+        if parent_level is None or rank(parent_level) <= rank(level):
+            raise _invalid("parent", f"{parent} cannot contain a {level}")
+    geometry = spatial.from_geojson(data.geometry) if data.geometry is not None else None
+    territory = repository.get(session, data.code)
+    if territory is not None and not replace:
+        raise Conflict(f"territory {data.code!r} already exists")
+    if territory is None:
+        territory = Territory(code=data.code, level=level, name=data.name)
+        session.add(territory)
+    territory.name = data.name
+    territory.population = data.population
+    if geometry is not None or replace:
+        territory.geometry = geometry
+    session.flush()
+    repository.set_parents(session, data.code, parents)
+    session.flush()
+    return territory
+
+
+def read_many(session: Session, territories: Sequence[Territory]) -> list[TerritoryRead]:
+    parents = repository.parents_of(session, [t.code for t in territories])
+    return [
+        TerritoryRead(
+            code=t.code,
+            name=t.name,
+            level=t.level,
+            parents=parents.get(t.code, []),
+            population=t.population,
+            has_geometry=t.geometry is not None,
+            updated_at=t.updated_at,
+        )
+        for t in territories
+    ]
+
+
+def list_page(
+    session: Session, *, level: str | None, parent: str | None, page: int, page_size: int
+) -> tuple[list[TerritoryRead], int, list[Territory]]:
+    rows, total = repository.list_page(
+        session, level=level, parent=parent, offset=(page - 1) * page_size, limit=page_size
+    )
+    return read_many(session, rows), total, list(rows)
+
+
+def feature(read: TerritoryRead, territory: Territory) -> dict[str, Any]:
+    """A GeoJSON Feature of a territory (properties = its metadata)."""
+    return {
+        "type": "Feature",
+        "id": read.code,
+        "geometry": spatial.to_geojson(territory.geometry),
+        "properties": read.model_dump(mode="json", exclude={"has_geometry"}),
+    }
+
+
+def scope(session: Session, code: str) -> set[str]:
+    """The territory and every territory inside it (404 if unknown)."""
+    get(session, code)
+    return repository.descendants(session, code)
+
+
+def unknown(session: Session, codes: list[str]) -> list[str]:
+    """The codes among ``codes`` that name no territory."""
+    known = repository.existing_codes(session, codes)
+    return [c for c in codes if c not in known]
+
+
+def inside(session: Session, code: str) -> set[str]:
+    """The territory and every territory inside it (just ``{code}`` if it is unknown)."""
+    return repository.descendants(session, code)
+
+
+def ancestors(session: Session, code: str) -> set[str]:
+    return repository.ancestors(session, code)
+
+
+def create_actor(session: Session, data: ActorCreate) -> Actor:
+    get(session, data.territory)
+    actor_id = data.id or data.siret or data.siren
+    if actor_id is None:
+        raise _invalid("id", "give an id, a SIRET or a SIREN")
+    if repository.get_actor(session, actor_id) is not None:
+        raise Conflict(f"actor {actor_id!r} already exists")
+    if (data.lon is None) != (data.lat is None):
+        raise _invalid("lon", "give both lon and lat, or neither")
+    actor = Actor(
+        id=actor_id,
+        siren=data.siren or (data.siret[:9] if data.siret else None),
+        siret=data.siret,
+        name=data.name,
+        naf=data.naf,
+        sector=data.sector,
+        territory_code=data.territory,
+        location=spatial.point(data.lon, data.lat)
+        if data.lon is not None and data.lat is not None
+        else None,
+    )
+    session.add(actor)
+    session.flush()
+    return actor
+
+
+def actor_read(actor: Actor) -> ActorRead:
+    loc = actor.location
+    return ActorRead(
+        id=actor.id,
+        siren=actor.siren,
+        siret=actor.siret,
+        name=actor.name,
+        naf=actor.naf,
+        sector=actor.sector,
+        territory=actor.territory_code,
+        lon=None if loc is None else float(loc.x),
+        lat=None if loc is None else float(loc.y),
+    )
+
+
+def get_actor(session: Session, actor_id: str) -> Actor:
+    actor = repository.get_actor(session, actor_id)
+    if actor is None:
+        raise NotFound(f"no actor {actor_id!r}")
+    return actor
+
+
+def list_actors(
+    session: Session,
+    *,
+    territory: str | None,
+    sector: str | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[ActorRead], int]:
+    territories = scope(session, territory) if territory is not None else None
+    rows, total = repository.list_actors(
+        session,
+        territories=territories,
+        sector=sector,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
+    return [actor_read(a) for a in rows], total

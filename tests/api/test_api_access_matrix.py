@@ -1,0 +1,193 @@
+"""The access matrix of contract §2, enumerated over the app's own routes.
+
+Every route whose path concerns a dataset must have a rule in ``RULES``: a new route without one
+makes ``test_every_dataset_route_has_a_rule`` fail. Each rule is then exercised for every licence
+level and every kind of caller, on a fresh dataset where the route changes things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.world import World, build_world
+from tests.conftest import Persona
+
+PERSONAS = (
+    "anonymous",
+    "non_member",
+    "member",
+    "producer",
+    "producer_analyst",
+    "grantee",
+    "auditor",
+    "admin",
+)
+
+# Contract §2, as (metadata, data) per level and caller kind.
+TABLE: dict[str, dict[str, tuple[int, int]]] = {
+    "open": dict.fromkeys(PERSONAS, (200, 200)),
+    "shared": {
+        "anonymous": (200, 401),
+        "non_member": (200, 403),
+        "member": (200, 200),
+        "producer": (200, 200),
+        "producer_analyst": (200, 200),
+        "grantee": (200, 200),
+        "auditor": (200, 403),
+        "admin": (200, 200),
+    },
+    "restricted": {
+        "anonymous": (404, 404),
+        "non_member": (200, 403),
+        "member": (200, 403),
+        "producer": (200, 200),
+        "producer_analyst": (200, 200),
+        "grantee": (200, 200),
+        "auditor": (200, 403),
+        "admin": (200, 200),
+    },
+}
+
+
+def metadata(level: str, who: str, ok: int = 200) -> int:
+    status = TABLE[level][who][0]
+    return ok if status == 200 else status
+
+
+def data(level: str, who: str) -> int:
+    return TABLE[level][who][1]
+
+
+def manage(level: str, who: str, ok: int) -> int:
+    """Producers of the producing organisation and admins manage; others are refused."""
+    seen = TABLE[level][who][0]
+    if seen != 200:
+        return seen
+    if who in ("producer", "admin"):
+        return ok
+    return 401 if who == "anonymous" else 403
+
+
+def request_access(level: str, who: str) -> int:
+    if who == "anonymous":
+        return 401
+    return metadata(level, who, ok=201)
+
+
+Rule = Callable[[str, str], int]
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/v1/datasets/{dataset_id}"): metadata,
+    ("GET", "/api/v1/datasets/{dataset_id}/versions"): metadata,
+    ("GET", "/api/v1/datasets/{dataset_id}/versions/{number}/file"): data,
+    ("GET", "/api/v1/datasets/{dataset_id}/data"): data,
+    ("PATCH", "/api/v1/datasets/{dataset_id}"): lambda lv, who: manage(lv, who, 200),
+    ("DELETE", "/api/v1/datasets/{dataset_id}"): lambda lv, who: manage(lv, who, 204),
+    ("POST", "/api/v1/datasets/{dataset_id}/versions"): lambda lv, who: manage(lv, who, 201),
+    ("GET", "/api/v1/datasets/{dataset_id}/grants"): lambda lv, who: manage(lv, who, 200),
+    ("POST", "/api/v1/datasets/{dataset_id}/grants"): lambda lv, who: manage(lv, who, 201),
+    ("DELETE", "/api/v1/datasets/{dataset_id}/grants/{grant_id}"): lambda lv, who: manage(
+        lv, who, 200
+    ),
+    ("GET", "/api/v1/datasets/{dataset_id}/access-requests"): lambda lv, who: manage(lv, who, 200),
+    ("POST", "/api/v1/datasets/{dataset_id}/access-requests"): request_access,
+    ("POST", "/api/v1/access-requests/{request_id}/approve"): lambda lv, who: manage(lv, who, 200),
+    ("POST", "/api/v1/access-requests/{request_id}/deny"): lambda lv, who: manage(lv, who, 200),
+}
+# Routes listing datasets: checked by whether the dataset appears (see test_lists_and_dcat).
+LISTING_ROUTES = {("GET", "/api/v1/datasets"), ("GET", "/api/v1/catalog/dcat")}
+CREATE_ROUTE = ("POST", "/api/v1/datasets")
+
+
+def dataset_routes(client: TestClient) -> set[tuple[str, str]]:
+    """Every operation the app serves on a dataset, from its own OpenAPI document (FastAPI
+    nests included routers, so the schema is the reliable list of what is mounted)."""
+    found = set()
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        if "dataset" in path or "access-request" in path or "catalog" in path:
+            found.update((method.upper(), path) for method in operations)
+    return found
+
+
+def test_every_dataset_route_has_a_rule(client: TestClient) -> None:
+    routes = dataset_routes(client)
+    # The rules name real routes (so this test cannot pass on an empty list)...
+    assert set(RULES) | LISTING_ROUTES | {CREATE_ROUTE} <= routes
+    # ...and every dataset route has a rule.
+    unruled = routes - set(RULES) - LISTING_ROUTES - {CREATE_ROUTE}
+    assert not unruled, f"routes without an access rule: {sorted(unruled)}"
+
+
+@pytest.fixture
+def world(client: TestClient, make_user: Callable[..., Persona], admin: Persona) -> World:
+    return build_world(client, make_user, admin)
+
+
+def call(world: World, method: str, path: str, who: str, level: str) -> tuple[int, str]:
+    """Perform one route as ``who`` on a fresh dataset of ``level``; returns status and body."""
+    client, producer = world.client, world.personas["producer"]
+    assert producer is not None
+    dataset_id = world.create_dataset(level)
+    world.grant(dataset_id, "grantee")
+    url = path.replace("{dataset_id}", dataset_id).replace("{number}", "1")
+    body: dict[str, object] | None = None
+    content: bytes | None = None
+    headers = dict(world.headers(who))
+    if "{grant_id}" in path:
+        url = url.replace("{grant_id}", str(world.grant(dataset_id, "member")))
+    if "{request_id}" in path:
+        member = world.personas["non_member"]
+        assert member is not None
+        filed = client.post(
+            f"/api/v1/datasets/{dataset_id}/access-requests",
+            json={"purpose": "Plan climat"},
+            headers=member.headers,
+        )
+        assert filed.status_code == 201, filed.text
+        url = url.replace("{request_id}", str(filed.json()["id"]))
+    if method == "PATCH":
+        body = {"description": "mise à jour"}
+    elif path.endswith("/grants"):
+        body = {"organization": "commune-aytre"} if method == "POST" else None
+    elif path.endswith("/access-requests") and method == "POST":
+        body = {"purpose": "Étude de trajectoire"}
+    elif path.endswith("/versions") and method == "POST":
+        content = f"site;kwh\nC;{len(who)},5\n".encode()
+        headers["Content-Type"] = "text/csv"
+    response = client.request(method, url, json=body, content=content, headers=headers)
+    return response.status_code, response.text
+
+
+@pytest.mark.parametrize("level", ["open", "shared", "restricted"])
+def test_access_matrix(world: World, level: str) -> None:
+    failures = []
+    for (method, path), rule in sorted(RULES.items()):
+        for who in PERSONAS:
+            expected = rule(level, who)
+            status, text = call(world, method, path, who, level)
+            if status != expected:
+                failures.append(f"{method} {path} as {who}: {status} != {expected}: {text[:120]}")
+            if status >= 400:
+                # A refusal never carries the data: the rows' marker values are absent.
+                assert "1,5" not in text, (method, path, who)
+                assert "1.5" not in text, (method, path, who)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("level", ["open", "shared", "restricted"])
+def test_lists_and_dcat(world: World, level: str) -> None:
+    dataset_id = world.create_dataset(level)
+    world.grant(dataset_id, "grantee")
+    for who in PERSONAS:
+        visible = TABLE[level][who][0] == 200
+        listed = world.client.get("/api/v1/datasets", headers=world.headers(who)).json()
+        assert (dataset_id in {d["id"] for d in listed["data"]}) is visible, (who, level)
+        searched = world.client.get(
+            "/api/v1/datasets?q=consommations", headers=world.headers(who)
+        ).json()
+        assert (dataset_id in {d["id"] for d in searched["data"]}) is visible, (who, level)
+        dcat = world.client.get("/api/v1/catalog/dcat", headers=world.headers(who)).json()
+        ids = {d["dct:identifier"] for d in dcat["dcat:dataset"]}
+        assert (dataset_id in ids) is visible, (who, level)
