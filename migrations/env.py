@@ -71,7 +71,12 @@ def run_migrations_online() -> None:
                 )
                 connection.commit()
         else:
-            _run(connection)
+            # SQLite DDL is not transactional for Alembic by default, so each migration would
+            # commit on its own and a second host could read a stale version between two of
+            # them. One outer transaction (BEGIN IMMEDIATE: the write lock) makes the whole
+            # upgrade atomic and queues the other hosts on busy_timeout.
+            with connection.begin():
+                _run(connection)
     engine.dispose()
 
 
