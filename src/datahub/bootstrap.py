@@ -34,6 +34,7 @@ from datahub.territories.schemas import TerritoryCreate
 @dataclass
 class InitReport:
     config_written: bool = False
+    storage_created: bool = False
     organization_created: bool = False
     token: str | None = None
     territories_created: list[str] = field(default_factory=list)
@@ -102,6 +103,7 @@ def init_instance(
             "not a territory code",
             errors=[FieldError(None, "territory", "expected e.g. epci:241700434")],
         )
+    report.storage_created = runtime.storage.ensure_ready()
     org_id = territory.replace(":", "-")
     with runtime.transaction() as session:
         if accounts_repository.get_organization(session, org_id) is None:

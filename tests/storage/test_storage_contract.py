@@ -235,3 +235,11 @@ def test_storage_failed_overwrite_keeps_previous(backend: Backend) -> None:
         )
     assert b"".join(backend.storage.open_stream("keep.txt")) == b"abc"
     assert len(backend.leftovers()) == 1
+
+
+def test_storage_ensure_ready_is_idempotent(backend: Backend) -> None:
+    # The local fixture's folder does not exist yet; the S3 fixture's bucket already does.
+    assert backend.storage.ensure_ready() is (backend.name == "local")
+    assert backend.storage.ensure_ready() is False
+    backend.storage.put_stream("after/ready.txt", [b"ok"])
+    assert backend.storage.exists("after/ready.txt")

@@ -79,6 +79,10 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def ensure_ready(self) -> bool:
+        """Create the folder or bucket if it does not exist yet; True when it was created."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error."""
         ...

@@ -32,6 +32,12 @@ class LocalStorage:
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
 
+    def ensure_ready(self) -> bool:
+        if self.root.is_dir():
+            return False
+        self.root.mkdir(parents=True)
+        return True
+
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 

@@ -32,10 +32,15 @@ if TYPE_CHECKING:
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's floor for every part but the last
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _is_missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code", "")) in _MISSING_CODES
+    return _code(exc) in _MISSING_CODES
 
 
 def make_client(endpoint_url: str | None = None) -> S3Client:
@@ -81,6 +86,24 @@ class S3Storage:
 
     def __repr__(self) -> str:
         return f"S3Storage(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def ensure_ready(self) -> bool:
+        """Create the bucket when the endpoint says it is missing (``mc mb --ignore-existing``)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError as exc:
+            if _code(exc) not in _MISSING_BUCKET_CODES:
+                raise
+        region = self.client.meta.region_name
+        if region and region != "us-east-1":
+            self.client.create_bucket(
+                Bucket=self.bucket,
+                CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+            )
+        else:
+            self.client.create_bucket(Bucket=self.bucket)
+        return True
 
     def _full(self, key: str) -> str:
         validate_key(key)
