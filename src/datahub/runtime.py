@@ -63,7 +63,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        licences=LicenceRegistry.load(shipped_folder("licenses")),
+        licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
         storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
         version_hooks=[index_version],
     )

@@ -36,7 +36,7 @@ def test_every_shipped_licence_has_the_contract_flags(registry: LicenceRegistry)
     assert {k: found[k] for k in expected} == expected
     for licence in registry.all():
         assert licence.attribution_required is True
-        assert licence.url.startswith("https://")
+        assert licence.url.startswith(("https://", "http://127.0.0.1:8000/api/v1/licenses/"))
         assert licence.title
         assert len(licence.text) > 500, licence.id
 
@@ -156,3 +156,13 @@ def test_missing_front_matter_and_clashing_alias(tmp_path: Path) -> None:
     _licence(tmp_path, "local-2.0.md", other)
     with pytest.raises(LicenceFileError, match="alias 'loc'"):
         LicenceRegistry.load(tmp_path)
+
+
+def test_hub_licences_are_served_by_the_instance_they_run_on() -> None:
+    # The charter and restricted licences have no official home: their URI is the instance's
+    # own licence page, under DATAHUB_BASE_URL (a path prefix behind a proxy is kept).
+    registry = LicenceRegistry.load(ROOT / "licenses", "https://data.example.fr/hub/")
+    charter = registry.get("shared-charter-1.0")
+    assert charter.url == "https://data.example.fr/hub/api/v1/licenses/shared-charter-1.0"
+    assert registry.resolve(charter.url) is charter
+    assert registry.get("etalab-2.0").url.startswith("https://www.etalab.gouv.fr/")

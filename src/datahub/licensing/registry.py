@@ -2,6 +2,10 @@
 
 Each file starts with a YAML front matter (``id``, ``title``, ``url``, ``level``, the flags and
 ``aliases``) followed by the licence text. An instance adds a licence by adding a file.
+
+Licences written by the hub (the charter and the restricted ones) have no official home: their
+``url`` is instance-relative (``/api/v1/licenses/<id>``) and becomes absolute against the
+instance's ``DATAHUB_BASE_URL``, so DCAT harvesters get a URI that resolves to the text.
 """
 
 from __future__ import annotations
@@ -129,12 +133,19 @@ class LicenceRegistry:
             )
 
     @classmethod
-    def load(cls, folder: Path) -> LicenceRegistry:
-        """Load every ``*.md`` file of ``folder`` (README.md excepted)."""
+    def load(cls, folder: Path, base_url: str = "http://127.0.0.1:8000") -> LicenceRegistry:
+        """Load every ``*.md`` file of ``folder`` (README.md excepted); relative URLs are
+        resolved against ``base_url``."""
         if not folder.is_dir():
             raise LicenceFileError(f"{folder}: licence folder not found")
         files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
-        return cls(parse_licence_file(p) for p in files)
+        licences = (parse_licence_file(p) for p in files)
+        return cls(
+            lic.model_copy(update={"url": base_url.rstrip("/") + lic.url})
+            if lic.url.startswith("/")
+            else lic
+            for lic in licences
+        )
 
     def all(self) -> list[Licence]:
         """Every licence, sorted by id."""
