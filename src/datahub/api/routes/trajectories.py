@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 from text_unidecode import unidecode
 
-from datahub.accounts.caller import Caller
+from datahub.accounts.caller import Caller, RequestContext
 from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep, require
 from datahub.carbon import service
 from datahub.carbon.chart import render_svg
@@ -24,6 +26,8 @@ from datahub.carbon.schemas import (
 from datahub.carbon.sectors import SECTOR_LABELS_FR
 from datahub.carbon.units import GwpSet
 from datahub.catalog.csv_writer import iter_csv_rows
+from datahub.licensing.registry import LicenceRegistry
+from datahub.settings import Settings
 
 router = APIRouter(tags=["trajectories"])
 
@@ -164,14 +168,23 @@ def _respond(
     )
 
 
-@router.get(
-    "/territories/{code}/trajectory",
-    summary="Trajectory of a territory (emissions, sequestration, net, target, projection)",
-    response_model=TrajectoryRead,
-    responses=_FORMATS,  # type: ignore[arg-type]
-)
-def territory_trajectory(
-    code: str,
+@dataclass(frozen=True)
+class TrajectoryCall:
+    """What every trajectory route takes besides its scope, and how it answers."""
+
+    session: Session
+    licences: LicenceRegistry
+    settings: Settings
+    ctx: RequestContext
+    params: service.TrajectoryParams
+    format: Format
+    dialect: Literal["default", "fr"]
+
+    def answer(self, trajectory: service.Trajectory, name: str) -> Any:
+        return _respond(trajectory, self.format, self.dialect, name)
+
+
+def trajectory_call(
     session: SessionDep,
     licences: LicencesDep,
     settings: SettingsDep,
@@ -179,9 +192,24 @@ def territory_trajectory(
     params: ParamsDep,
     format: Format = "json",
     dialect: Literal["default", "fr"] = "default",
-) -> Any:
-    trajectory = service.territory_trajectory(session, licences, settings, ctx, code, params)
-    return _respond(trajectory, format, dialect, code.replace(":", "-"))
+) -> TrajectoryCall:
+    return TrajectoryCall(session, licences, settings, ctx, params, format, dialect)
+
+
+CallDep = Annotated[TrajectoryCall, Depends(trajectory_call)]
+
+
+@router.get(
+    "/territories/{code}/trajectory",
+    summary="Trajectory of a territory (emissions, sequestration, net, target, projection)",
+    response_model=TrajectoryRead,
+    responses=_FORMATS,  # type: ignore[arg-type]
+)
+def territory_trajectory(code: str, call: CallDep) -> Any:
+    trajectory = service.territory_trajectory(
+        call.session, call.licences, call.settings, call.ctx, code, call.params
+    )
+    return call.answer(trajectory, code.replace(":", "-"))
 
 
 @router.get(
@@ -193,18 +221,12 @@ def territory_trajectory(
 def sector_trajectory(
     sector: str,
     territory: Annotated[str, Query(max_length=64, description="Territory code.")],
-    session: SessionDep,
-    licences: LicencesDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-    params: ParamsDep,
-    format: Format = "json",
-    dialect: Literal["default", "fr"] = "default",
+    call: CallDep,
 ) -> Any:
     trajectory = service.sector_trajectory(
-        session, licences, settings, ctx, sector, territory, params
+        call.session, call.licences, call.settings, call.ctx, sector, territory, call.params
     )
-    return _respond(trajectory, format, dialect, f"{sector}-{territory.replace(':', '-')}")
+    return call.answer(trajectory, f"{sector}-{territory.replace(':', '-')}")
 
 
 @router.get(
@@ -213,18 +235,11 @@ def sector_trajectory(
     response_model=TrajectoryRead,
     responses=_FORMATS,  # type: ignore[arg-type]
 )
-def actor_trajectory(
-    actor_id: str,
-    session: SessionDep,
-    licences: LicencesDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-    params: ParamsDep,
-    format: Format = "json",
-    dialect: Literal["default", "fr"] = "default",
-) -> Any:
-    trajectory = service.actor_trajectory(session, licences, settings, ctx, actor_id, params)
-    return _respond(trajectory, format, dialect, f"actor-{actor_id}")
+def actor_trajectory(actor_id: str, call: CallDep) -> Any:
+    trajectory = service.actor_trajectory(
+        call.session, call.licences, call.settings, call.ctx, actor_id, call.params
+    )
+    return call.answer(trajectory, f"actor-{actor_id}")
 
 
 @router.get("/territories/{code}/target", summary="The territory's carbon target")
