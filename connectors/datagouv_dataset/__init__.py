@@ -5,6 +5,9 @@ The upstream licence id (``lov2``, ``odc-odbl``…) is mapped to the hub's licen
 the run rather than guessing, unless ``licence`` is given. The resource is downloaded through its
 ``latest`` URL (a stable redirect, research note §3.1 pitfall 3) with a size cap, and skipped when
 its data.gouv.fr checksum equals the one recorded with the current version.
+
+``portal`` points the connector at another udata portal (demo.data.gouv.fr, data.public.lu…,
+or a mirror): udata serves the same API everywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, HttpUrl
 
 from datahub.ingest.contract import (
     Connector,
@@ -27,12 +30,17 @@ from datahub.ingest.contract import (
     raise_for_upstream,
 )
 
-API = "https://www.data.gouv.fr/api/1"
+DATAGOUV = "https://www.data.gouv.fr"
 PREFERRED_FORMATS = ("csv", "geojson", "json", "parquet", "xlsx")
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 class DatagouvDatasetParams(BaseModel):
+    portal: HttpUrl = Field(
+        default=HttpUrl(DATAGOUV),
+        description="base URL of the udata portal (data.gouv.fr, demo.data.gouv.fr, "
+        "data.public.lu...)",
+    )
     dataset: str = Field(
         min_length=1,
         description="data.gouv.fr dataset id or slug",
@@ -93,10 +101,11 @@ class DatagouvDataset:
 
     def run(self, params: DatagouvDatasetParams, context: ConnectorContext) -> Iterator[Produced]:
         client = context.http
-        meta_url = f"{API}/datasets/{quote(params.dataset, safe='')}/"
+        portal = str(params.portal).rstrip("/")
+        meta_url = f"{portal}/api/1/datasets/{quote(params.dataset, safe='')}/"
         response = client.get(meta_url)
         if response.status_code == 404:
-            raise FatalConnectorError(f"data.gouv.fr has no dataset {params.dataset!r}")
+            raise FatalConnectorError(f"{portal} has no dataset {params.dataset!r}")
         meta = raise_for_upstream(response).json()
         upstream_licence = meta.get("license")
         licence = params.licence or context.map_licence(upstream_licence)

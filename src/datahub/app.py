@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,7 @@ from datahub.api.routes import (
     trajectories,
     users,
 )
+from datahub.ingest.queue import Sweeper
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
 
@@ -76,9 +78,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_runtime:
             app.state.runtime = build_runtime(settings)
+        # Fail the jobs a crashed process left queued or running, now and from time to time.
+        sweeper = Sweeper(app.state.runtime)
+        await asyncio.to_thread(sweeper.start)
         try:
             yield
         finally:
+            sweeper.stop()
             if owns_runtime:
                 app.state.runtime.close()
 

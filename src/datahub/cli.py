@@ -19,7 +19,7 @@ from datahub.accounts.schemas import OrganizationCreate, UserCreate
 from datahub.audit import service as audit
 from datahub.db import migrate
 from datahub.errors import DatahubError, NotFound
-from datahub.ingest import jobs, registry
+from datahub.ingest import jobs, queue, registry
 from datahub.ingest.contract import parameters_schema
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
@@ -355,6 +355,50 @@ def connectors_run(
         err.print(f"[yellow]warning:[/yellow] {warning}")
 
 
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option(help="Run the jobs queued now, then exit (cron, tests).")
+    ] = False,
+    poll_interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between looks at an empty queue.")
+    ] = 2.0,
+) -> None:
+    """Run queued jobs (DATAHUB_JOB_QUEUE=database); SIGTERM ends it after the current job."""
+    import signal
+    import threading
+
+    from datahub.api import logs
+
+    settings = Settings()
+    logs.configure(settings.log_json)
+    if settings.job_queue != "database":
+        err.print(
+            "[yellow]warning:[/yellow] DATAHUB_JOB_QUEUE is 'inline': API processes with this "
+            "setting run their jobs themselves; this worker runs those queued with 'database'"
+        )
+    runtime = _runtime()
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        err.print("stopping after the current job")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    def report(job: jobs.JobRead) -> None:
+        outcome = job.progress.message if job.state == "succeeded" else job.error
+        err.print(f"job {job.id} ({job.name}) {job.state}: {escape(outcome or '')}")
+
+    err.print(f"datahub worker {queue.worker_id()} waiting for jobs")
+    try:
+        ran = jobs.work(runtime, stop, once=once, poll_interval=poll_interval, on_done=report)
+    finally:
+        runtime.close()
+    err.print(f"worker stopped after {ran} job(s)")
+
+
 audit_app = typer.Typer(help="The audit log of licence use.")
 app.add_typer(audit_app, name="audit")
 
@@ -476,14 +520,14 @@ def init_command(
     from datahub import bootstrap
 
     settings = Settings()
-    written = bootstrap.write_config(
-        Path(".env"),
-        {
-            "DATAHUB_INSTANCE_NAME": name,
-            "DATAHUB_DATABASE_URL": settings.database_url,
-            "DATAHUB_STORAGE_URL": settings.storage_url,
-        },
-    )
+    values = {
+        "DATAHUB_INSTANCE_NAME": name,
+        "DATAHUB_DATABASE_URL": settings.database_url,
+        "DATAHUB_STORAGE_URL": settings.storage_url,
+    }
+    if settings.s3_endpoint_url:
+        values["DATAHUB_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
+    written = bootstrap.write_config(Path(".env"), values)
     runtime = _runtime()
     try:
         report = bootstrap.init_instance(
@@ -500,6 +544,8 @@ def init_command(
     finally:
         runtime.close()
     err.print(".env written" if written else ".env kept as it is")
+    if report.storage_created:
+        err.print(f"storage created: {settings.storage_url}")
     err.print(f"territories created: {len(report.territories_created)}")
     err.print("target set" if report.target_set else "target kept as it is")
     for warning in report.warnings:

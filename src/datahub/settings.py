@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GwpSet = Literal["ar4", "ar5", "ar6"]
+JobQueue = Literal["inline", "database"]
 
 
 class Settings(BaseSettings):
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         "memory://",
         description="Where rate counters live: memory:// (one process) or redis://host:port/db.",
+    )
+    job_queue: JobQueue = Field(
+        "inline",
+        description="Where connector runs execute: inline (a thread of the API process that "
+        "accepted them) or database (queued in the job table for `datahub worker` processes).",
     )
     log_json: bool = Field(False, description="Structured JSON logs (production).")
     migrate_on_start: bool = Field(True, description="`datahub serve` applies pending migrations.")

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from connectors.datagouv_dataset import DatagouvDatasetParams, connector
+from pydantic import ValidationError
 
 from datahub.ingest.contract import FatalConnectorError, ProducedVersion
 
@@ -122,6 +123,21 @@ def test_unknown_dataset_is_fatal(
     run = make_run(_handler(recorded, local_fixtures, []))
     with pytest.raises(FatalConnectorError, match="no dataset 'no-such-dataset'"):
         list(connector.run(DatagouvDatasetParams(dataset="no-such-dataset"), run.context))
+
+
+def test_portal_points_at_another_udata_portal(
+    make_run: Callable[..., Any], recorded: Path, local_fixtures: Path
+) -> None:
+    assert str(DatagouvDatasetParams(dataset=DATASET).portal) == "https://www.data.gouv.fr/"
+    run = make_run(_handler(recorded, local_fixtures, []))
+    params = DatagouvDatasetParams(portal="https://demo.data.gouv.fr/", dataset="no-such-dataset")
+    with pytest.raises(FatalConnectorError, match="https://demo.data.gouv.fr has no dataset"):
+        list(connector.run(params, run.context))
+    assert [str(r.url) for r in run.requests] == [
+        "https://demo.data.gouv.fr/api/1/datasets/no-such-dataset/"
+    ]
+    with pytest.raises(ValidationError, match="portal"):
+        DatagouvDatasetParams(portal="file:///etc/passwd", dataset=DATASET)
 
 
 @pytest.mark.live

@@ -1,6 +1,18 @@
 """Jobs: connector runs tracked as ``queued → running → succeeded | failed`` with progress.
 
-Each state change is written in a short transaction of its own, never in the run's.
+Where a job runs is ``DATAHUB_JOB_QUEUE``:
+
+- ``inline`` (default): the process that records the job owns it and runs it on its one job
+  thread (:func:`executor`) — the API process that accepted ``POST /connectors/{name}/runs``,
+  or the CLI for ``datahub connectors run``;
+- ``database``: the API only records the job; ``datahub worker`` processes claim and run it
+  (:func:`work`, :mod:`datahub.ingest.queue`), as its creator with that user's current role.
+
+Each state change is written in a short transaction of its own, never in the run's — except
+the end of a successful run, written in the run's store transaction, so a job is ``succeeded``
+exactly when its data is committed. Every change is fenced on the owner (``job.worker``): a job
+the recovery sweep has failed as interrupted (:mod:`datahub.ingest.queue`) stays failed, and a
+run that finds its job taken away rolls its data back.
 
 Progress while a job runs:
 
@@ -10,8 +22,6 @@ Progress while a job runs:
   cannot be written until the run ends. It is kept in :data:`board`, a dictionary of this
   process, and :func:`read` merges it in. The embedded SQLite setup runs one API process, so
   every ``GET /jobs/{id}`` sees it; the final state is persisted when the job ends.
-
-A process that dies mid-run leaves its job ``running``; nothing restarts it.
 """
 
 from __future__ import annotations
@@ -20,20 +30,22 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from datahub import observability
-from datahub.accounts.caller import Caller, RequestContext
+from datahub.accounts import repository as accounts
+from datahub.accounts.caller import Caller, RequestContext, Role
 from datahub.db.models import Job
-from datahub.errors import DatahubError, NotFound
-from datahub.ingest import registry
+from datahub.errors import DatahubError, Forbidden, NotFound
+from datahub.ingest import queue, registry
 from datahub.ingest.runner import (
     ProgressCallback,
     RunnerRuntime,
@@ -126,9 +138,21 @@ def _read(job: Job) -> JobRead:
 # --- lifecycle --------------------------------------------------------------------------------
 
 
+class JobTakenAway(Exception):
+    """The job is no longer this process's (the sweep failed it as interrupted)."""
+
+
 def create(
-    runtime: RunnerRuntime, kind: str, name: str, params: Mapping[str, Any], ctx: RequestContext
+    runtime: RunnerRuntime,
+    kind: str,
+    name: str,
+    params: Mapping[str, Any],
+    ctx: RequestContext,
+    *,
+    owned: bool,
 ) -> JobRead:
+    """Record a queued job: owned by this process (which must run it) or left for a worker."""
+    now = _now()
     with runtime.transaction() as session:
         job = Job(
             id=str(uuid.uuid4()),
@@ -141,11 +165,16 @@ def create(
             message="queued",
             result={},
             created_by=ctx.caller.user_id,
-            created_at=_now(),
+            created_at=now,
+            worker=queue.worker_id() if owned else None,
+            heartbeat_at=now if owned else None,
         )
         session.add(job)
         session.flush()
-        return _read(job)
+        created = _read(job)
+    if owned:
+        queue.heartbeats.hold(runtime, created.id)
+    return created
 
 
 def read(runtime: RunnerRuntime, job_id: str, caller: Caller) -> JobRead:
@@ -157,10 +186,27 @@ def read(runtime: RunnerRuntime, job_id: str, caller: Caller) -> JobRead:
         return _read(job)
 
 
+def read_any(runtime: RunnerRuntime, job_id: str) -> JobRead:
+    with runtime.read_session() as session:
+        return _read(_job(session, job_id))
+
+
+def _mine(session: Session, job_id: str, *states: str, **values: Any) -> bool:
+    """Update the job if this process owns it and it is in one of ``states``."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == queue.worker_id(), Job.state.in_(states))
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def start(runtime: RunnerRuntime, job_id: str) -> None:
+    now = _now()
     with runtime.transaction() as session:
-        job = _job(session, job_id)
-        job.state, job.started_at, job.message = "running", _now(), "started"
+        values = {"state": "running", "started_at": now, "heartbeat_at": now, "message": "started"}
+        if not _mine(session, job_id, "queued", **values):
+            raise JobTakenAway(job_id)
 
 
 def progress_reporter(runtime: RunnerRuntime, job_id: str) -> ProgressCallback:
@@ -176,8 +222,14 @@ def progress_reporter(runtime: RunnerRuntime, job_id: str) -> ProgressCallback:
         last_write = time.monotonic()
         try:
             with runtime.transaction() as session:
-                job = _job(session, job_id)
-                job.progress_done, job.progress_total, job.message = done, total, message[:500]
+                _mine(
+                    session,
+                    job_id,
+                    "running",
+                    progress_done=done,
+                    progress_total=total,
+                    message=message[:500],
+                )
         except Exception:  # progress is informative: never fail the run for it
             log.exception("could not record the progress of job %s", job_id)
 
@@ -197,16 +249,29 @@ def _summary(result: RunResult) -> str:
     return text
 
 
-def finish(runtime: RunnerRuntime, job_id: str, result: RunResult) -> None:
+def _final_progress(job_id: str) -> dict[str, Any]:
     live = board.get(job_id)
-    with runtime.transaction() as session:
-        job = _job(session, job_id)
-        job.state, job.finished_at = "succeeded", _now()
-        job.result = result.as_dict()
-        job.message = _summary(result)
-        if live is not None:
-            job.progress_done, job.progress_total = live.done, live.total
-    board.drop(job_id)
+    return {} if live is None else {"progress_done": live.done, "progress_total": live.total}
+
+
+def finisher(job_id: str) -> Callable[[Session, RunResult], None]:
+    """Marks the job succeeded inside the run's store transaction (see the module docstring)."""
+
+    def finish(session: Session, result: RunResult) -> None:
+        done = _mine(
+            session,
+            job_id,
+            "running",
+            state="succeeded",
+            finished_at=_now(),
+            result=result.as_dict(),
+            message=_summary(result),
+            **_final_progress(job_id),
+        )
+        if not done:
+            raise JobTakenAway(job_id)
+
+    return finish
 
 
 def error_text(exc: BaseException) -> str:
@@ -218,17 +283,21 @@ def error_text(exc: BaseException) -> str:
 
 
 def fail(runtime: RunnerRuntime, job_id: str, exc: BaseException) -> None:
-    live = board.get(job_id)
-    try:
-        with runtime.transaction() as session:
-            job = _job(session, job_id)
-            job.state, job.finished_at = "failed", _now()
-            job.error = error_text(exc)[:5000]
-            job.message = "failed; nothing was stored"
-            if live is not None:
-                job.progress_done, job.progress_total = live.done, live.total
-    finally:
-        board.drop(job_id)
+    """Record why the job failed. A job the sweep failed meanwhile (SQLite: it may take the
+    lock between a long run's rollback and this write) gets the real reason instead."""
+    with runtime.transaction() as session:
+        _mine(
+            session,
+            job_id,
+            "queued",
+            "running",
+            "failed",
+            state="failed",
+            finished_at=_now(),
+            error=error_text(exc)[:5000],
+            message="failed; nothing was stored",
+            **_final_progress(job_id),
+        )
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -244,10 +313,8 @@ def execute_connector_run(
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> JobRead:
-    """Run a queued connector job to its end and return it; never raises for the run's errors.
-
-    ``progress`` (the CLI's progress bar) is called as well as the job's own reporter.
-    """
+    """Run a queued job this process owns to its end and return it; never raises for the
+    run's errors. ``progress`` (the CLI's progress bar) is called as well as the job's own."""
     try:
         start(runtime, job_id)
         reporter = progress_reporter(runtime, job_id)
@@ -257,7 +324,11 @@ def execute_connector_run(
             if progress is not None:
                 progress(done, total, message)
 
-        result = run_connector(runtime, name, params, ctx, both, transport=transport)
+        run_connector(
+            runtime, name, params, ctx, both, transport=transport, on_stored=finisher(job_id)
+        )
+    except JobTakenAway:
+        log.warning("job %s (%s) was failed as interrupted while it ran; dropped", job_id, name)
     except Exception as exc:
         if isinstance(exc, DatahubError):
             log.warning("job %s (%s) failed: %s", job_id, name, error_text(exc))
@@ -270,23 +341,28 @@ def execute_connector_run(
             log.exception("could not record the failure of job %s", job_id)
     else:
         observability.record_connector_run(name, "succeeded")
-        finish(runtime, job_id, result)
+    finally:
+        board.drop(job_id)
+        queue.heartbeats.release(job_id)
     return read_any(runtime, job_id)
 
 
-def read_any(runtime: RunnerRuntime, job_id: str) -> JobRead:
-    with runtime.read_session() as session:
-        return _read(_job(session, job_id))
-
-
 def prepare_connector_run(
-    runtime: RunnerRuntime, name: str, raw_params: Mapping[str, Any], ctx: RequestContext
+    runtime: RunnerRuntime,
+    name: str,
+    raw_params: Mapping[str, Any],
+    ctx: RequestContext,
+    *,
+    owned: bool = True,
 ) -> JobRead:
-    """Check the connector, the parameters (422) and the caller, then record a queued job."""
+    """Check the connector, the parameters (422) and the caller, then record a queued job:
+    ``owned`` by this process, which must then run it, or left for ``datahub worker``."""
     connector = registry.get(name)
     params = validate_params(connector, raw_params)
     check_caller(ctx)
-    return create(runtime, CONNECTOR_RUN, connector.name, params.model_dump(mode="json"), ctx)
+    return create(
+        runtime, CONNECTOR_RUN, connector.name, params.model_dump(mode="json"), ctx, owned=owned
+    )
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -304,8 +380,74 @@ def executor() -> ThreadPoolExecutor:
 
 def submit_connector_run(
     runtime: RunnerRuntime, name: str, raw_params: Mapping[str, Any], ctx: RequestContext
-) -> tuple[JobRead, Future[JobRead]]:
-    """Queue a run on the worker thread; returns the queued job at once."""
-    job = prepare_connector_run(runtime, name, raw_params, ctx)
-    future = executor().submit(execute_connector_run, runtime, job.id, job.name, job.params, ctx)
-    return job, future
+) -> JobRead:
+    """Queue a run (``DATAHUB_JOB_QUEUE``: on this process's job thread, or for a worker);
+    returns the queued job at once."""
+    inline = runtime.settings.job_queue == "inline"
+    job = prepare_connector_run(runtime, name, raw_params, ctx, owned=inline)
+    if inline:
+        executor().submit(execute_connector_run, runtime, job.id, job.name, job.params, ctx)
+    return job
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+def creator_context(session: Session, job: Job) -> RequestContext:
+    """The caller a queued job runs as: its creator, with the role they have now."""
+    user = accounts.get_user(session, job.created_by) if job.created_by is not None else None
+    organization = accounts.get_organization(session, user.organization_id) if user else None
+    if user is None or organization is None:
+        raise Forbidden("the user who started this job no longer exists")
+    role: Role = user.role  # type: ignore[assignment]
+    caller = Caller(
+        user_id=user.id,
+        email=user.email,
+        organization_id=organization.id,
+        organization_member=organization.member,
+        role=role,
+    )
+    return RequestContext(caller, request_id=f"job-{job.id}", purpose=f"connector run {job.name}")
+
+
+def run_claimed(runtime: RunnerRuntime, job: Job) -> JobRead:
+    """Run a job :func:`queue.claim` gave this process, as its creator."""
+    try:
+        if job.kind != CONNECTOR_RUN:
+            raise DatahubError(f"unknown job kind {job.kind!r}")
+        with runtime.read_session() as session:
+            ctx = creator_context(session, job)
+    except DatahubError as exc:
+        fail(runtime, job.id, exc)
+        queue.heartbeats.release(job.id)
+        return read_any(runtime, job.id)
+    return execute_connector_run(runtime, job.id, job.name, job.params, ctx)
+
+
+def work(
+    runtime: RunnerRuntime,
+    stop: threading.Event,
+    *,
+    once: bool = False,
+    poll_interval: float = 2.0,
+    on_done: Callable[[JobRead], None] | None = None,
+) -> int:
+    """Claim and run queued jobs until ``stop`` is set (checked between jobs) or, with
+    ``once``, until none is left; sweeps interrupted jobs on the way. Returns how many ran."""
+    ran = 0
+    next_sweep = 0.0
+    while not stop.is_set():
+        if time.monotonic() >= next_sweep:
+            queue.sweep_quietly(runtime)
+            next_sweep = time.monotonic() + queue.SWEEP_EVERY
+        job = queue.claim(runtime)
+        if job is None:
+            if once:
+                break
+            stop.wait(poll_interval)
+            continue
+        done = run_claimed(runtime, job)
+        ran += 1
+        if on_done is not None:
+            on_done(done)
+    return ran

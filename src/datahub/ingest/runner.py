@@ -106,6 +106,10 @@ class RunResult:
         }
 
 
+#: Called inside the store transaction once everything is applied (the job records its end).
+StoredCallback = Callable[[Session, RunResult], None]
+
+
 def default_transport() -> httpx.BaseTransport | None:
     """The transport of runs started without one; None means the network.
 
@@ -443,6 +447,7 @@ def _store(
     connector: str,
     spool: _Spool,
     progress: ProgressCallback,
+    on_stored: StoredCallback | None,
 ) -> RunResult:
     total = spool.count
     stored_keys: list[str] = []
@@ -459,6 +464,8 @@ def _store(
                     store.actor(item)
                 if done % 50 == 0 or done == total:
                     progress(done, total, f"stored {done} of {total} items")
+            if on_stored is not None:
+                on_stored(session, store.result)
         return store.result
     except BaseException as exc:
         for key in stored_keys:
@@ -488,8 +495,12 @@ def run_connector(
     *,
     transport: httpx.BaseTransport | None = None,
     sleep: Sleep = time.sleep,
+    on_stored: StoredCallback | None = None,
 ) -> RunResult:
     """Run connector ``name`` with ``raw_params`` as the caller of ``ctx`` and store the result.
+
+    ``on_stored(session, result)`` runs last in the store transaction: what it writes commits
+    with the run or not at all, and an exception from it rolls the run back.
 
     Raises :class:`~datahub.ingest.registry.ConnectorNotFound` (404), ``ValidationFailed`` (422,
     naming ``params.<field>``), ``Forbidden``, the connector errors, or whatever storing raised;
@@ -504,4 +515,4 @@ def run_connector(
         spool = _Spool(Path(folder))
         _fetch(connector, params, runtime, ctx, spool, progress, transport, sleep)
         progress(0, spool.count, f"storing {spool.count} items")
-        return _store(runtime, ctx, connector.name, spool, progress)
+        return _store(runtime, ctx, connector.name, spool, progress, on_stored)

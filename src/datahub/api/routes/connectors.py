@@ -1,4 +1,7 @@
-"""Connectors and their runs: a run is a job, polled at ``/jobs/{id}``."""
+"""Connectors and their runs: a run is a job, polled at ``/jobs/{id}``.
+
+Where the job runs is ``DATAHUB_JOB_QUEUE`` (see datahub.ingest.jobs).
+"""
 
 from __future__ import annotations
 
@@ -74,8 +77,8 @@ def start_run(
     _caller: RunnerDep,
     body: Annotated[RunRequest | None, Body()] = None,
 ) -> RunAccepted:
-    # No request transaction here: the job row must be committed before the worker reads it.
-    job, _future = jobs.submit_connector_run(runtime, name, (body or RunRequest()).params, ctx)
+    # No request transaction here: the job row must be committed before a worker reads it.
+    job = jobs.submit_connector_run(runtime, name, (body or RunRequest()).params, ctx)
     url = _job_url(request, job.id)
     response.headers["Location"] = url
     return RunAccepted(job=job.id, state=job.state, links=Links(self=url))

@@ -1,4 +1,8 @@
-"""Long-running work (connector runs, large ingests) tracked as jobs with progress."""
+"""Long-running work (connector runs, large ingests) tracked as jobs with progress.
+
+The table is also the job queue (see datahub.ingest.queue): ``worker`` is the process that owns
+a job (``host:pid:nonce``), ``heartbeat_at`` when it last said it was alive.
+"""
 
 from __future__ import annotations
 
@@ -30,3 +34,5 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
