@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from datahub.audit import service as audit
 from datahub.cli import app as cli
 from datahub.runtime import Runtime
 from tests.api.world import World, build_world
@@ -130,3 +131,22 @@ def test_200_concurrent_audited_reads_leave_one_chain(
     assert events["meta"]["total"] == 200
     assert {e["purpose"] for e in events["data"]} == {f"lecture {i}" for i in range(200)}
     assert {e["basis"] for e in events["data"]} == {"grant:1"}
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the append lock is PostgreSQL's advisory lock")
+def test_a_transaction_still_open_does_not_hold_the_append_lock(
+    world: World, runtime: Runtime
+) -> None:
+    # The chain is appended at commit: a request that recorded its event and is still building
+    # its response must not make every other audited request wait (found by bench/load.py).
+    before = int(verify(world)["events"])  # type: ignore[call-overload]
+    with runtime.transaction() as slow:
+        audit.record(slow, audit.EventIn(action="dataset.read_rows", detail={"n": "slow"}))
+        with runtime.transaction() as fast:
+            fast.execute(text("SET LOCAL lock_timeout = '2s'"))  # the old code waited here
+            audit.record(fast, audit.EventIn(action="dataset.read_rows", detail={"n": "fast"}))
+    verdict = verify(world)
+    assert (verdict["valid"], verdict["events"]) == (True, before + 2)
+    with runtime.engine.connect() as connection:
+        last = connection.execute(text("SELECT detail FROM audit_event ORDER BY seq")).all()
+    assert [row[0] for row in last[-2:]] == [{"n": "fast"}, {"n": "slow"}]  # in commit order

@@ -2,6 +2,12 @@
 
 The event is written in the same transaction as what it records: if the append fails the action
 fails too, so no data is ever served without its event.
+
+Appends are serialised, and on PostgreSQL the lock that does it is held until COMMIT. So events
+are chained and inserted just before the commit (``before_commit``), not where they are recorded:
+the lock then covers the append alone, not the rest of the request (building the page, rendering
+a chart). Recorded where the action happens, it made every audited request wait for the slowest
+one in flight — a load test on two workers found most database connections queued on that lock.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import RequestContext
@@ -45,19 +52,36 @@ def fields_of(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in (*CHAINED_FIELDS, "hash")}
 
 
-def record(session: Session, event: EventIn) -> AuditEvent:
-    """Append one event to the chain (serialised with concurrent appenders)."""
+_PENDING = "datahub.audit.pending"
+
+
+def record(session: Session, event: EventIn) -> None:
+    """Add one event to the chain when ``session``'s transaction commits (nothing on rollback)."""
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    """Chain and insert the transaction's events under the append lock, held to the commit."""
+    pending: list[EventIn] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
     last_seq, last_hash = repository.lock_and_last(session)
-    values: dict[str, Any] = {
-        **event.model_dump(),
-        "seq": last_seq + 1,
-        # Microsecond precision survives both backends, so the hash can be recomputed.
-        "occurred_at": datetime.now(UTC),
-        "prev_hash": last_hash or chain.GENESIS,
-    }
-    row = AuditEvent(**values, hash=chain.digest(values))
-    repository.add(session, row)
-    return row
+    for event in pending:
+        values: dict[str, Any] = {
+            **event.model_dump(),
+            "seq": last_seq + 1,
+            # Microsecond precision survives both backends, so the hash can be recomputed.
+            "occurred_at": datetime.now(UTC),
+            "prev_hash": last_hash or chain.GENESIS,
+        }
+        last_seq, last_hash = values["seq"], chain.digest(values)
+        repository.add(session, AuditEvent(**values, hash=last_hash))
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def event_for(ctx: RequestContext, action: str, **fields: Any) -> EventIn:
