@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError
 
 from datahub.app import create_app
 from datahub.catalog import service as catalog_service
@@ -196,10 +196,11 @@ def test_an_unexpected_database_error_is_a_bare_500(
     """The driver's message (with its SQL and parameters) goes to the log, never to the client."""
 
     def broken(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError(
+        # A bug (SQL the database refuses), not an outage: outages are 503 (database_down).
+        raise ProgrammingError(
             "SELECT token_hash FROM api_token WHERE email = %(email)s",
             {"email": "secret@example.org"},
-            Exception("psycopg.OperationalError: server closed the connection"),
+            Exception("psycopg.errors.UndefinedColumn: column token_hash does not exist"),
         )
 
     monkeypatch.setattr(catalog_service, "search", broken)

@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from datahub.api.context import REQUEST_ID_SCOPE_KEY, SECURITY_HEADERS, request_id_var
@@ -134,6 +135,30 @@ async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+RETRY_AFTER_BUSY = 5  # seconds: the time for the requests ahead in the queue to finish
+
+
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """The database is out of reach for now: every pooled connection is taken (the pool's wait
+    ran out), a lock or statement timeout fired, SQLite's write lock stayed busy, or the server
+    is down. The client can retry: 503 with ``Retry-After``, not a 500."""
+    log.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc_info=True,
+    )
+    return problem(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "the database is busy or unreachable; retry later",
+        headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+        instance=request.url.path,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette answers this one from its outermost middleware, outside ours: the request id
     # and the security headers are added here.
@@ -164,6 +189,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OverflowError, _unstorable_value)
     app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(PoolTimeout, _database_busy)
+    app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -199,5 +226,5 @@ PROBLEM_RESPONSE: dict[str, Any] = {
     },
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = dict.fromkeys(
-    (400, 401, 403, 404, 409, 413, 415, 422, 429), PROBLEM_RESPONSE
+    (400, 401, 403, 404, 409, 413, 415, 422, 429, 503), PROBLEM_RESPONSE
 )
