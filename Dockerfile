@@ -12,7 +12,9 @@ COPY migrations ./migrations
 RUN python -m build --wheel --outdir /dist
 
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+# One BLAS thread per process: API workers already use every core, and numpy's threads
+# (statistical-secrecy checks) would only compete with them.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 OPENBLAS_NUM_THREADS=1 \
     DATAHUB_DATABASE_URL=sqlite:////data/datahub.db \
     DATAHUB_STORAGE_URL=file:///data/files \
     DATAHUB_LOG_JSON=true
