@@ -12,16 +12,20 @@ For each request:
    is a 422 naming the row). Climate correction, if asked, scales heating-sensitive sectors
    before the cells are keyed.
 3. Secrecy on the aggregate-only contributions (:mod:`datahub.carbon.secrecy`); rows naming no
-   actor in an aggregate-only dataset count as one pseudo-actor, so they never pass alone.
+   actor in an aggregate-only dataset count as one pseudo-actor, so they never pass alone. The
+   decisions cover every territory at once (so no territory can be subtracted from another),
+   are taken from the aggregate-only facts alone, before climate correction (so they do not
+   depend on who asks or which territory is viewed), and are memoised per process.
 4. Sequestration, target, gap and projection through :mod:`datahub.carbon.trajectory`.
 5. One ``dataset.trajectory_use`` audit event per shared or restricted dataset used.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from threading import Lock
 from typing import Literal, cast
 
 from sqlalchemy.orm import Session
@@ -49,10 +53,11 @@ from datahub.carbon.schemas import (
 )
 from datahub.carbon.secrecy import (
     Contribution,
+    Decisions,
     SecrecyOutcome,
     SecrecyRule,
-    WithheldCell,
     apply_secrecy,
+    decide,
 )
 from datahub.carbon.sectors import HEATING_SENSITIVE_SECTORS, LULUCF, SECTORS
 from datahub.carbon.sequestration import FactorTable, SequestrationFactor
@@ -182,6 +187,7 @@ class Record:
     ghg: str
     actor: str
     value: float
+    scope: str = ""  # the territory the figure is counted at (own facts only)
 
 
 def _emission_records(
@@ -208,8 +214,14 @@ def _activity_records(
     factor_sources: Sequence[Source],
     by_version: Mapping[int, Source],
     used: set[int],
+    *,
+    strict: bool = True,
 ) -> list[Record]:
-    """Quantities × the factor valid in their year (the most recently updated dataset first)."""
+    """Quantities × the factor valid in their year (the most recently updated dataset first).
+
+    Not ``strict``: a row without a usable factor counts as 0 instead of a 422 (for secrecy
+    decisions; every trajectory containing that row is a 422, so it is never shown).
+    """
     if not rows:
         return []
     order = {s.version_id: i for i, s in enumerate(factor_sources)}
@@ -218,45 +230,53 @@ def _activity_records(
         candidates[found.factor_id].append(found)
     for options in candidates.values():
         options.sort(key=lambda option: order[option.version_id])
-    multipliers: dict[tuple[int, str, str, int], tuple[float, int]] = {}
+    multipliers: dict[tuple[int, str, str, int], tuple[float, int | None]] = {}
     out = []
     for version_id, year, sector, actor, factor_id, unit, quantity, first_row in rows:
         key = (version_id, factor_id, unit, year)
         known = multipliers.get(key)
         if known is None:
-            factor: repository.FactorRow | None = next(
-                (
-                    option
-                    for option in candidates.get(factor_id, ())
-                    if (option.valid_from is None or option.valid_from.year <= year)
-                    and (option.valid_to is None or option.valid_to.year >= year)
-                ),
-                None,
-            )
-            source = by_version[version_id]
-            if factor is None:
-                message = f"no emission factor {factor_id!r} valid in {year} that you may use"
-                error = ValidationFailed(
-                    detail=f"row {first_row}: {message}",
-                    errors=[FieldError(first_row, "factor", message)],
-                )
-                raise _reraise_with_dataset(error, source)
             try:
-                multiplier = activity_emissions_tco2e(
-                    1.0,
-                    unit,
-                    factor.value,
-                    factor.unit,
-                    DEFAULT_PCS_PCI_RATIOS,
-                    fuel=fuel_from_label(factor.label),
-                    row=first_row,
-                )
+                known = _multiplier(factor_id, candidates.get(factor_id, ()), unit, year, first_row)
             except DatahubError as exc:
-                raise _reraise_with_dataset(exc, source) from None
-            known = multipliers[key] = (multiplier, factor.version_id)
-        used.add(known[1])
+                if strict:
+                    raise _reraise_with_dataset(exc, by_version[version_id]) from None
+                known = (0.0, None)
+            multipliers[key] = known
+        if known[1] is not None:
+            used.add(known[1])
         out.append(Record(version_id, year, sector, "CO2e", actor, quantity * known[0]))
     return out
+
+
+def _multiplier(
+    factor_id: str, options: Sequence[repository.FactorRow], unit: str, year: int, row: int
+) -> tuple[float, int]:
+    """tCO2e per ``unit`` with the first factor valid in ``year``, and its version."""
+    factor = next(
+        (
+            option
+            for option in options
+            if (option.valid_from is None or option.valid_from.year <= year)
+            and (option.valid_to is None or option.valid_to.year >= year)
+        ),
+        None,
+    )
+    if factor is None:
+        message = f"no emission factor {factor_id!r} valid in {year} that you may use"
+        raise ValidationFailed(
+            detail=f"row {row}: {message}", errors=[FieldError(row, "factor", message)]
+        )
+    multiplier = activity_emissions_tco2e(
+        1.0,
+        unit,
+        factor.value,
+        factor.unit,
+        DEFAULT_PCS_PCI_RATIOS,
+        fuel=fuel_from_label(factor.label),
+        row=row,
+    )
+    return multiplier, factor.version_id
 
 
 def _hdd(
@@ -409,6 +429,129 @@ def _sequestration(
     return dict(result)
 
 
+# --- secrecy across territories -----------------------------------------------------------------
+
+
+def _secret_actor(record: Record, by_version: Mapping[int, Source]) -> str:
+    """Whom an aggregate-only figure belongs to: rows naming no actor are one pseudo-actor."""
+    return record.actor or f"inventory:{by_version[record.version_id].current.dataset.id}"
+
+
+@dataclass(frozen=True)
+class _Family:
+    """Tables with the same rows, key and sector filter: one secrecy decision for all
+    territories. The by-sector family over all sectors decides what the others share with it
+    (their totals: a year's total, or a sector's cell for a sector's tables)."""
+
+    sector: str | None
+    by: By
+
+
+_BY_SECTOR = _Family(None, "sector")
+_MemoKey = tuple[object, ...]
+
+
+class _Memo:
+    """A bounded, thread-safe, process-local memo (least recently used entries go first)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[_MemoKey, Decisions] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: _MemoKey, compute: Callable[[], Decisions]) -> Decisions:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+#: Keyed by the aggregate-only data itself (not by version ids: a reindex, or another
+#: database, reuses them), so a memoised decision can never be stale.
+_DECISIONS = _Memo(64)
+
+
+def _hierarchical_secrecy(
+    session: Session,
+    aggregate: Sequence[Source],
+    factor_sources: Sequence[Source],
+    params: TrajectoryParams,
+    gwp_set: GwpSet,
+    rule: SecrecyRule,
+    scope: Scope,
+) -> SecrecyOutcome:
+    """What ``scope``'s table withholds, decided with every other territory's table."""
+    by_version = {s.version_id: s for s in aggregate}
+    records = _aggregate_records(session, by_version, factor_sources, gwp_set, params.basis)
+    edges = repository.rollup_ancestors(session, list(by_version))
+    data = (
+        tuple(
+            sorted(
+                (r.scope, r.year, r.sector, r.ghg, r.actor, r.version_id, r.value) for r in records
+            )
+        ),
+        tuple(sorted((t, tuple(sorted(up))) for t, up in edges.items())),
+        tuple(sorted((v, s.current.dataset.id) for v, s in by_version.items())),
+        rule,
+    )
+
+    def decisions(family: _Family, fixed: frozenset[tuple[str, int]] | None) -> Decisions:
+        def compute() -> Decisions:
+            contributions = [
+                Contribution(
+                    r.year, _key(r, family.by), _secret_actor(r, by_version), r.value, r.scope
+                )
+                for r in records
+                if family.sector in (None, r.sector)
+            ]
+            return decide(
+                contributions, edges, levels=_levels(edges), rule=rule, fixed_totals=fixed
+            )
+
+        return _DECISIONS.get((data, family, fixed), compute)
+
+    family = _Family(scope.sector, params.by)
+    fixed = None
+    if family != _BY_SECTOR:
+        fixed = decisions(_BY_SECTOR, None).cells(family.sector)
+    return decisions(family, fixed).outcome(scope.territory or "")
+
+
+def _levels(edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    codes = set(edges).union(*edges.values())
+    return {code: i for i, code in enumerate(most_specific_first(codes))}
+
+
+def _aggregate_records(
+    session: Session,
+    by_version: Mapping[int, Source],
+    factor_sources: Sequence[Source],
+    gwp_set: GwpSet,
+    basis: Basis,
+) -> list[Record]:
+    """Every aggregate-only figure at its own territory, in tCO2e (no climate correction)."""
+
+    def ids(kind: str) -> list[int]:
+        return [v for v, s in by_version.items() if s.current.dataset.kind == kind]
+
+    actors_only = basis == "actors"
+    emissions = repository.own_emission_facts(session, ids("emissions"), actors_only=actors_only)
+    activity = repository.own_activity_facts(session, ids("activity"), actors_only=actors_only)
+    records = _emission_records([row for _, row in emissions], gwp_set)
+    records += _activity_records(
+        session, [row for _, row in activity], factor_sources, by_version, set(), strict=False
+    )
+    scopes = [scope for scope, _ in emissions] + [scope for scope, _ in activity]
+    return [replace(r, scope=scope) for r, scope in zip(records, scopes, strict=True)]
+
+
 # --- the trajectory -----------------------------------------------------------------------------
 
 
@@ -426,8 +569,17 @@ def _compute(
 ) -> Trajectory:
     caller = ctx.caller
     gwp_set: GwpSet = params.gwp or settings.gwp
+    # One actor's figures from data used only in aggregate never pass secrecy (one actor holds
+    # the whole cell): leave such datasets out of an actor's trajectory altogether, since listing
+    # withheld cells would tell that the actor has confidential data, and when, and where.
+    one_actor_passes = settings.secrecy_min_actors <= 1 and settings.secrecy_max_share >= 1
     emission_sources = _sources(
-        session, licences, caller, EMISSION_KINDS, params.approach, allow_aggregate=True
+        session,
+        licences,
+        caller,
+        EMISSION_KINDS,
+        params.approach,
+        allow_aggregate=scope.kind != "actor" or one_actor_passes,
     )
     aux = _sources(session, licences, caller, AUX_KINDS, None, allow_aggregate=False)
 
@@ -484,13 +636,17 @@ def _compute(
         key = _key(record, params.by)
         cells[(record.year, key)] += record.value
         if by_version[record.version_id].use == "aggregate":
-            actor = record.actor or f"inventory:{by_version[record.version_id].current.dataset.id}"
+            actor = _secret_actor(record, by_version)
             contributions.append(Contribution(record.year, key, actor, record.value))
     rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
-    secrecy = apply_secrecy(contributions, cells, rule) if contributions else None
-    if scope.kind == "sector" and scope.territory and contributions:
-        secrecy = _consistent_with_territory(
-            session, scope, params, gwp_set, emissions_ids, by_version, rule, secrecy, cells
+    secrecy: SecrecyOutcome | None = None
+    if contributions and scope.kind == "actor":
+        secrecy = apply_secrecy(contributions, rule=rule)
+    elif contributions:
+        aggregate = [s for s in emission_sources if s.use == "aggregate"]
+        factor_sources = of_kind("emission_factors")
+        secrecy = _hierarchical_secrecy(
+            session, aggregate, factor_sources, params, gwp_set, rule, scope
         )
 
     sequestration: dict[int, float] = {}
@@ -641,50 +797,6 @@ def _audit(session: Session, ctx: RequestContext, sources: Sequence[Source], sco
 
 
 # --- public entry points ------------------------------------------------------------------------
-
-
-def _consistent_with_territory(
-    session: Session,
-    scope: Scope,
-    params: TrajectoryParams,
-    gwp_set: GwpSet,
-    emissions_ids: list[int],
-    by_version: Mapping[int, Source],
-    rule: SecrecyRule,
-    own: SecrecyOutcome | None,
-    shown: Mapping[tuple[int, str], float],
-) -> SecrecyOutcome:
-    """A sector's trajectory hides every year in which the territory's by-sector table hides
-    that sector (as a secret or as a complement): otherwise the sector view would hand out a
-    complement the territory view withheld, and total minus shown sectors would reveal the
-    secret cell."""
-    raw = repository.emission_cells(
-        session,
-        emissions_ids,
-        sector=None,
-        scope=scope.territory,
-        actors_only=params.basis == "actors",
-    )
-    cells: dict[tuple[int, str], float] = defaultdict(float)
-    contributions: list[Contribution] = []
-    for record in _emission_records(raw, gwp_set):
-        cells[(record.year, record.sector)] += record.value
-        source = by_version[record.version_id]
-        if source.use == "aggregate":
-            actor = record.actor or f"inventory:{source.current.dataset.id}"
-            contributions.append(Contribution(record.year, record.sector, actor, record.value))
-    table = apply_secrecy(contributions, cells, rule)
-    kept = list(own.withheld) if own else []
-    for year in sorted({c.year for c in table.withheld if c.key == scope.sector}):
-        hidden = {(c.year, c.key) for c in kept}
-        kept.extend(
-            WithheldCell(year, key, "complementary")
-            for cell_year, key in sorted(shown)
-            if cell_year == year and (year, key) not in hidden
-        )
-        if (year, None) not in hidden:
-            kept.append(WithheldCell(year, None, "complementary"))
-    return SecrecyOutcome(tuple(kept))
 
 
 def territory_trajectory(
