@@ -9,6 +9,9 @@ the actor is known) and then rolled up, in SQL, into every territory containing 
 the hierarchy **as it is now**. A later change of the hierarchy (a commune joining another EPCI)
 needs :func:`reindex` (``datahub carbon reindex``). Only the current version of a dataset keeps
 facts; the facts of its older versions are dropped when a new one is indexed.
+
+Emissions are summed while the upload streams by (:mod:`~datahub.carbon.emission_sums`); other
+kinds, and emission files with too many distinct keys to hold, are read back once stored.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from datahub.carbon import repository
+from datahub.carbon.emission_sums import EmissionSums
 from datahub.carbon.sectors import LAND_USES
 from datahub.carbon.sequestration import (
     CHANGE_UNIT,
@@ -275,42 +279,32 @@ def index_emissions_in_database(
     )
 
 
-def index_emissions(
-    session: Session, version_id: int, rows: Rows, hierarchy: Hierarchy, report: Report
+def index_emission_sums(
+    session: Session, version_id: int, sums: EmissionSums, hierarchy: Hierarchy, report: Report
 ) -> None:
-    groups: dict[tuple[str, str, int, str, str, str], float] = defaultdict(float)
-    raw: list[tuple[str, str, int, str, str, str, float]] = []
-    actors: set[str] = set()
-    for row, data in rows:
-        value = _number(data, "value", row)
-        if value is None:
-            report.skipped_rows += 1
-            continue
-        label, gas, multiplier = _gas_mass_at(_text(data, "unit"), _text(data, "ghg"), row)
-        actor = _text(data, "actor")
-        if actor:
-            actors.add(actor)
-        raw.append(
-            (
-                _text(data, "territory"),
-                _text(data, "sector"),
-                _year(data, row),
-                label,
-                gas,
-                actor,
-                value * multiplier,
-            )
-        )
+    """Index an emissions version from the sums taken while its rows were stored: units are
+    checked once per distinct (unit, ghg), naming the first row that carries the pair, then each
+    sum counts at its territory (or its actor's location) and is rolled up."""
+    by_first_row = sorted(sums.first_rows.items(), key=lambda item: item[1])
+    conversions = {
+        (unit, ghg): _gas_mass_at(unit or "", ghg or "", row) for (unit, ghg), row in by_first_row
+    }
+    if not conversions:
+        return
+    totals = list(sums.totals())
+    actors = {total[3] for total in totals if total[3]}
     located = repository.actor_locations(session, actors) if actors else {}
-    for territory, sector, year, label, gas, actor, tonnes in raw:
-        home = located.get(actor, territory) if actor else territory
-        groups[(home, sector, year, label, gas, actor)] += tonnes
-    keys = ("sector", "year", "ghg", "gas", "actor")
+    groups: dict[tuple[str, str, int, str, str, str], float] = defaultdict(float)
+    for territory, sector, year, actor, ghg, unit, value in totals:
+        label, gas, multiplier = conversions[(unit, ghg)]
+        home = (located.get(actor) if actor else None) or territory
+        groups[(home, sector, year, label, gas, actor or "")] += value * multiplier
+    report.skipped_rows += sums.missing
     _write_rolled_up(
         session,
         CarbonEmissionFact,
         version_id,
-        keys,
+        ("sector", "year", "ghg", "gas", "actor"),
         groups,
         lambda v: {"value": v},
         hierarchy,
@@ -528,9 +522,7 @@ def index_rows(
     """Index ``rows`` (``(row_number, row)`` pairs) of a version of ``kind``."""
     report = Report()
     tree = hierarchy or Hierarchy.load(session)
-    if kind == "emissions":
-        index_emissions(session, version_id, rows, tree, report)
-    elif kind == "activity":
+    if kind == "activity":
         index_activity(session, version_id, rows, tree, report)
     elif kind in ("land_use", "land_use_change"):
         index_land(session, version_id, rows, tree, report, change=kind == "land_use_change")
@@ -570,14 +562,40 @@ def _index_version_rows(
     return report
 
 
-def index_version(session: Session, dataset: Dataset, version: DatasetVersion) -> None:
-    """The version hook: index a new current version and drop the facts of the older ones."""
+@dataclass
+class VersionIndexer:
+    """Follows one upload of a carbon kind (see :func:`index_version`)."""
+
+    session: Session
+    dataset: Dataset
+    sums: EmissionSums | None = None
+
+    def add(self, batch: Any, first_row: int) -> None:
+        if self.sums is not None:
+            self.sums.add(batch, first_row)
+
+    def finish(self, version: DatasetVersion) -> None:
+        """Index the new current version and drop the facts of the older ones."""
+        session = self.session
+        repository.delete_facts(
+            session, [*repository.other_versions(session, self.dataset.id, version.id)]
+        )
+        if self.sums is not None and self.sums.complete():
+            report = Report()
+            index_emission_sums(session, version.id, self.sums, Hierarchy.load(session), report)
+        else:
+            report = _index_version_rows(session, self.dataset.kind, version.id)
+        version.report = {**(version.report or {}), "carbon": report.as_dict()}
+        session.flush()
+
+
+def index_version(session: Session, dataset: Dataset) -> VersionIndexer | None:
+    """The version hook: emissions are summed while their rows stream in, other kinds are read
+    back once stored."""
     if dataset.kind not in INDEXED_KINDS:
-        return
-    repository.delete_facts(session, [*repository.other_versions(session, dataset.id, version.id)])
-    report = _index_version_rows(session, dataset.kind, version.id)
-    version.report = {**(version.report or {}), "carbon": report.as_dict()}
-    session.flush()
+        return None
+    sums = EmissionSums() if dataset.kind == "emissions" else None
+    return VersionIndexer(session, dataset, sums)
 
 
 def reindex(session: Session) -> dict[str, int]:

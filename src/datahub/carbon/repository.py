@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -196,9 +197,12 @@ def other_versions(session: Session, dataset_id: str, keep: int) -> list[int]:
 
 
 def bulk_insert(session: Session, table: type[Any], rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert dict rows in batches (one executemany each); returns the count."""
+    """Insert dict rows in batches (one executemany each; one COPY on PostgreSQL); returns the
+    count. The rows all have the same keys."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy(session, table, rows)
     count, batch = 0, []
-    statement = insert(table)
+    statement = insert(table.__table__)
     for row in rows:
         batch.append(row)
         if len(batch) >= _BATCH:
@@ -206,6 +210,22 @@ def bulk_insert(session: Session, table: type[Any], rows: Iterable[Mapping[str, 
             count, batch = count + len(batch), []
     if batch:
         session.execute(statement, batch)
+        count += len(batch)
+    return count
+
+
+def _copy(session: Session, table: type[Any], rows: Iterable[Mapping[str, Any]]) -> int:
+    # Each batch is gathered before its COPY: ``rows`` may be reading the same connection.
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    dbapi = session.connection().connection.driver_connection
+    count = 0
+    iterator = iter(rows)
+    while batch := list(islice(iterator, _BATCH)):
+        names = list(batch[0])
+        statement = f"COPY {quote(table.__tablename__)} ({', '.join(map(quote, names))}) FROM STDIN"
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in batch:
+                copy.write_row([row[name] for name in names])
         count += len(batch)
     return count
 
@@ -302,6 +322,29 @@ def _in_scope(
     return conditions
 
 
+def _emission_rows(
+    session: Session,
+    version_ids: Sequence[int],
+    conditions: Sequence[ColumnElement[bool]],
+    *extra: Any,
+) -> list[tuple[Any, ...]]:
+    """Emission facts of the versions meeting ``conditions``, summed by the cell columns (and
+    ``extra`` ones, which come first in each row)."""
+    f = CarbonEmissionFact
+    group = [*extra, f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor]
+    query = (
+        select(*group, func.sum(f.value))
+        .where(f.version_id.in_(version_ids), *conditions)
+        .group_by(*group)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _emission_row(row: Sequence[Any]) -> tuple[int, int, str, str, str, str, float]:
+    v, y, s, g, gas, a, total = row
+    return (int(v), int(y), s, g, gas, a, float(total))
+
+
 def emission_cells(
     session: Session,
     version_ids: Sequence[int],
@@ -318,15 +361,54 @@ def emission_cells(
     """
     if not version_ids:
         return []
+    conditions = _in_scope(CarbonEmissionFact, scope, actor, actors_only, sector)
+    return [_emission_row(row) for row in _emission_rows(session, version_ids, conditions)]
+
+
+def own_emission_facts(
+    session: Session, version_ids: Sequence[int], *, actors_only: bool
+) -> list[tuple[str, tuple[int, int, str, str, str, str, float]]]:
+    """(territory, emission cell row) of every fact counted at its own territory, before the
+    roll-up: with :func:`rollup_ancestors`, every territory's cells of these versions."""
+    if not version_ids:
+        return []
     f = CarbonEmissionFact
-    query = select(f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor, func.sum(f.value))
-    query = query.where(f.version_id.in_(version_ids))
-    query = query.where(*_in_scope(f, scope, actor, actors_only, sector))
-    query = query.group_by(f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor)
-    return [
-        (int(v), int(y), s, g, gas, a, float(total))
-        for v, y, s, g, gas, a, total in session.execute(query)
-    ]
+    conditions = [f.own == true(), *_in_scope(f, None, None, actors_only, None)]
+    rows = _emission_rows(session, version_ids, conditions, f.scope)
+    return [(row[0], _emission_row(row[1:])) for row in rows]
+
+
+def rollup_ancestors(session: Session, version_ids: Sequence[int]) -> dict[str, set[str]]:
+    """Every territory the own facts of these versions were rolled up into, per territory."""
+    found: dict[str, set[str]] = {}
+    if not version_ids:
+        return found
+    e = CarbonRollupEdge
+    query = select(e.territory, e.ancestor).where(e.version_id.in_(version_ids)).distinct()
+    for territory, ancestor in session.execute(query):
+        found.setdefault(territory, set()).add(ancestor)
+    return found
+
+
+def _activity_rows(
+    session: Session,
+    version_ids: Sequence[int],
+    conditions: Sequence[ColumnElement[bool]],
+    *extra: Any,
+) -> list[tuple[Any, ...]]:
+    f = CarbonActivityFact
+    group = [*extra, f.version_id, f.year, f.sector, f.actor, f.factor, f.unit]
+    query = (
+        select(*group, func.sum(f.quantity), func.min(f.first_row))
+        .where(f.version_id.in_(version_ids), *conditions)
+        .group_by(*group)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _activity_row(row: Sequence[Any]) -> tuple[int, int, str, str, str, str, float, int]:
+    v, y, s, a, fac, u, q, r = row
+    return (int(v), int(y), s, a, fac, u, float(q), int(r))
 
 
 def activity_cells(
@@ -341,23 +423,20 @@ def activity_cells(
     """(version_id, year, sector, actor, factor, unit, quantity, first_row)."""
     if not version_ids:
         return []
+    conditions = _in_scope(CarbonActivityFact, scope, actor, actors_only, sector)
+    return [_activity_row(row) for row in _activity_rows(session, version_ids, conditions)]
+
+
+def own_activity_facts(
+    session: Session, version_ids: Sequence[int], *, actors_only: bool
+) -> list[tuple[str, tuple[int, int, str, str, str, str, float, int]]]:
+    """(territory, activity cell row) of every fact counted at its own territory."""
+    if not version_ids:
+        return []
     f = CarbonActivityFact
-    query = select(
-        f.version_id,
-        f.year,
-        f.sector,
-        f.actor,
-        f.factor,
-        f.unit,
-        func.sum(f.quantity),
-        func.min(f.first_row),
-    ).where(f.version_id.in_(version_ids))
-    query = query.where(*_in_scope(f, scope, actor, actors_only, sector))
-    query = query.group_by(f.version_id, f.year, f.sector, f.actor, f.factor, f.unit)
-    return [
-        (int(v), int(y), s, a, fac, u, float(q), int(r))
-        for v, y, s, a, fac, u, q, r in session.execute(query)
-    ]
+    conditions = [f.own == true(), *_in_scope(f, None, None, actors_only, None)]
+    rows = _activity_rows(session, version_ids, conditions, f.scope)
+    return [(row[0], _activity_row(row[1:])) for row in rows]
 
 
 @dataclass(frozen=True)

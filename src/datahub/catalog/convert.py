@@ -123,13 +123,24 @@ def _match(values: Any, pattern: str) -> Any:
 
 def is_missing(raw: Any) -> Any:
     """Null, empty or blank cells (Table Schema ``missingValues: [""]``, blanks tolerated)."""
-    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(raw), ""), True)
+    return _is_empty(pc.utf8_trim_whitespace(raw))
+
+
+def _is_empty(trimmed: Any) -> Any:
+    return pc.fill_null(pc.equal(trimmed, ""), True)
+
+
+def _valid_or_null(values: Any, valid: Any) -> Any:
+    """``values`` where ``valid``, null elsewhere (no copy when every value is valid)."""
+    if valid.true_count == len(values):
+        return values
+    return pc.if_else(valid, values, pa.scalar(None, values.type))
 
 
 def _normalise_number(trimmed: Any, decimal: DecimalMode) -> tuple[Any, Any]:
     """French spellings to ``1234.5``; also returns the mask of ambiguous ``1,234`` values."""
     values = trimmed
-    no_ambiguity = pa.array([False] * len(trimmed), pa.bool_())
+    no_ambiguity = pa.repeat(False, len(trimmed))
     if not pc.any(_mask(pc.match_substring_regex(values, r"[ ,\x{00A0}\x{202F}]"))).as_py():
         return values, no_ambiguity
     grouped = _match(values, _GROUPED)
@@ -152,7 +163,7 @@ def _normalise_number(trimmed: Any, decimal: DecimalMode) -> tuple[Any, Any]:
 def _to_number(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, list[Check]]:
     normalised, ambiguous = _normalise_number(trimmed, decimal)
     valid = _match(normalised, _NUMBER)
-    values = pc.cast(pc.if_else(valid, normalised, pa.scalar(None, pa.string())), pa.float64())
+    values = pc.cast(_valid_or_null(normalised, valid), pa.float64())
     bad = pc.and_(present, pc.invert(valid))
     return values, [
         Check(pc.and_(bad, ambiguous), "ambiguous number {value}: write 1.234 or 1234"),
@@ -162,10 +173,12 @@ def _to_number(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, l
 
 def _to_integer(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, list[Check]]:
     normalised, _ = _normalise_number(trimmed, decimal)
-    # "+12" and "2019.0" (spreadsheets, JSON floats) are integers too.
-    normalised = pc.replace_substring_regex(normalised, r"^\+|\.0*$", "")
     valid = _match(normalised, _INTEGER)
-    values = pc.cast(pc.if_else(valid, normalised, pa.scalar(None, pa.string())), pa.int64())
+    if valid.true_count < present.true_count:
+        # "+12" and "2019.0" (spreadsheets, JSON floats) are integers too.
+        normalised = pc.replace_substring_regex(normalised, r"^\+|\.0*$", "")
+        valid = _match(normalised, _INTEGER)
+    values = pc.cast(_valid_or_null(normalised, valid), pa.int64())
     return values, [Check(pc.and_(present, pc.invert(valid)), "not an integer: {value}")]
 
 
@@ -247,10 +260,9 @@ def convert_column(raw: Any, spec: FieldSpec, decimal: DecimalMode) -> tuple[Any
         present = _mask(pc.is_valid(typed))
         checks: list[Check] = []
     else:
-        text = as_strings(raw)
-        missing = is_missing(text)
+        trimmed = pc.utf8_trim_whitespace(as_strings(raw))
+        missing = _is_empty(trimmed)
         present = pc.invert(missing)
-        trimmed = pc.utf8_trim_whitespace(text)
         if spec.type == "number":
             typed, checks = _to_number(trimmed, present, decimal)
         elif spec.type == "integer":
@@ -262,7 +274,7 @@ def convert_column(raw: Any, spec: FieldSpec, decimal: DecimalMode) -> tuple[Any
         elif spec.type == "datetime":
             typed, checks = _to_datetime(trimmed, present)
         else:
-            typed, checks = pc.if_else(missing, pa.scalar(None, pa.string()), trimmed), []
+            typed, checks = _valid_or_null(trimmed, present), []
     if spec.required:
         checks.append(Check(pc.invert(present), "a value is required"))
     checks.extend(_constraint_checks(typed, spec))

@@ -4,6 +4,7 @@ Typed columns make loading close to a raw ``COPY`` (no JSON to build or parse) a
 sorts use real types and indexes. The tables are data, not schema: they are created and dropped
 in the upload's (or deletion's) transaction, named ``rows_<version id>``, outside Alembic's scope.
 Column names in SQL are positional (``c0``, ``c1``...), so no user-supplied name reaches SQL.
+On SQLite the row number is the table's rowid (``INTEGER PRIMARY KEY``), so it needs no index.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import (
@@ -25,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Index,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -70,12 +73,18 @@ def table(version_id: int, columns: Sequence[RowColumn]) -> Table:
 
 
 def create(connection: Connection, rows: Table) -> None:
+    if connection.dialect.name == "sqlite":
+        row = Column(ROW, Integer, primary_key=True)
+        others = (Column(c.name, c.type) for c in rows.columns if c.name != ROW)
+        Table(rows.name, MetaData(), row, *others).create(connection)
+        return
     rows.create(connection)
 
 
 def finish(connection: Connection, rows: Table) -> None:
     """Index the row numbers once loaded: one sort instead of an index kept up row by row."""
-    Index(f"ux_{rows.name}_row", rows.c[ROW], unique=True).create(connection)
+    if connection.dialect.name != "sqlite":
+        Index(f"ux_{rows.name}_row", rows.c[ROW], unique=True).create(connection)
 
 
 def drop(connection: Connection, rows: Table) -> None:
@@ -96,11 +105,13 @@ def _arrow_for(column: RowColumn, array: Any) -> Any:
 
 
 class Loader:
-    """Appends Arrow batches to a version's table, numbering rows from 1.
+    """Appends Arrow batches to a version's (new, empty) table, numbering rows from 1.
 
     On PostgreSQL one ``COPY ... (FORMAT csv)`` stays open for the whole load, fed by pyarrow's
     C++ CSV writer, so the server stores rows while the next batch is being parsed. SQLite takes
-    each batch in one prepared ``executemany``.
+    each batch in one prepared ``executemany``; the row number is the rowid SQLite assigns (1, 2...
+    in a new table), and columns empty throughout a batch are left to their default, NULL: fewer
+    values to bind from Python.
     """
 
     def __init__(self, connection: Connection, rows: Table, columns: Sequence[RowColumn]) -> None:
@@ -127,26 +138,38 @@ class Loader:
         size = batch.num_rows
         if size == 0:
             return
-        numbers = pa.array(range(self.count + 1, self.count + size + 1), pa.int64())
-        arrays = [numbers, *(_arrow_for(c, batch.column(c.name)) for c in self.columns)]
-        self.count += size
+        arrays = [_arrow_for(c, batch.column(c.name)) for c in self.columns]
         if self._copy is not None:
-            buffer = io.BytesIO()
-            pacsv.write_csv(
-                pa.Table.from_arrays(arrays, names=self.names),
-                buffer,
-                pacsv.WriteOptions(include_header=False, quoting_style="needed"),
-            )
-            self._copy.write(buffer.getbuffer())
-            return
-        values = list(zip(*(a.to_pylist() for a in arrays), strict=True))
-        placeholders = ", ".join("?" for _ in self.names)
+            self._copy_batch(arrays, size)
+        else:
+            self._insert_batch(arrays, size)
+        self.count += size
+
+    def _copy_batch(self, arrays: list[Any], size: int) -> None:
+        numbers = pa.array(np.arange(self.count + 1, self.count + size + 1, dtype=np.int64))
+        buffer = io.BytesIO()
+        pacsv.write_csv(
+            pa.Table.from_arrays([numbers, *arrays], names=self.names),
+            buffer,
+            pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+        )
+        self._copy.write(buffer.getbuffer())
+
+    def _insert_batch(self, arrays: list[Any], size: int) -> None:
+        filled = [
+            (c.sql, a) for c, a in zip(self.columns, arrays, strict=True) if a.null_count < len(a)
+        ]
+        if filled:
+            names = ", ".join(name for name, _ in filled)
+            placeholders = ", ".join("?" for _ in filled)
+            statement = f"INSERT INTO {self.rows.name} ({names}) VALUES ({placeholders})"
+            values = list(zip(*(a.to_pylist() for _, a in filled), strict=True))
+        else:  # a batch of blank rows
+            statement = f"INSERT INTO {self.rows.name} DEFAULT VALUES"
+            values = [()] * size
         dbapi = self.connection.connection.driver_connection
         cursor = dbapi.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(
-                f"INSERT INTO {self.rows.name} ({', '.join(self.names)}) VALUES ({placeholders})",
-                values,
-            )
+            cursor.executemany(statement, values)
         finally:
             cursor.close()

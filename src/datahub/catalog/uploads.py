@@ -3,6 +3,7 @@
 The caller's transaction covers everything: a version that fails validation leaves no row, no
 version and the current version current. The file goes to storage last, after every row passed;
 if the transaction then fails, the stored object is an orphan that :func:`sweep_orphans` removes.
+The next batch is parsed and validated in a thread while the current one is stored.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
 from datahub.catalog import repository
+from datahub.catalog.prefetch import prefetched
 from datahub.catalog.readers import open_table
 from datahub.catalog.schemas import VersionRead
 from datahub.catalog.service import Resolved, authorize_management, version_read
@@ -44,9 +47,19 @@ class Upload:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
-#: Called in the upload's transaction once a version's rows are stored, before it is committed
-#: (the carbon engine pre-aggregates standard kinds this way). Raising aborts the upload.
-VersionHook = Callable[[Session, Dataset, DatasetVersion], None]
+class VersionWatcher(Protocol):
+    """Follows one upload: sees each stored batch, then finishes in the upload's transaction."""
+
+    def add(self, batch: Any, first_row: int) -> None:
+        """A valid batch of typed rows, numbered from ``first_row``."""
+
+    def finish(self, version: DatasetVersion) -> None:
+        """Called once every row is stored, before commit. Raising aborts the upload."""
+
+
+#: Called in the upload's transaction before its rows are read; may return a watcher (the carbon
+#: engine pre-aggregates standard kinds this way, while the rows stream by).
+VersionHook = Callable[[Session, Dataset], VersionWatcher | None]
 
 
 @dataclass(frozen=True)
@@ -114,9 +127,16 @@ def add_version(
     )
     repository.add(session, version)
     repository.create_rows_table(session, version)
-    with repository.rows_loader(session, version) as loader:
-        for batch in parsed.batches():
+    watchers = [w for hook in hooks if (w := hook(session, dataset)) is not None]
+    with (
+        repository.rows_loader(session, version) as loader,
+        closing(prefetched(parsed.batches())) as batches,
+    ):
+        for batch in batches:
+            first_row = loader.count + 1
             loader.add(batch)
+            for watcher in watchers:
+                watcher.add(batch, first_row)
     rows = loader.count
     repository.finish_rows_table(session, version)
 
@@ -136,8 +156,8 @@ def add_version(
     if upload.provenance:
         dataset.provenance = upload.provenance
     session.flush()
-    for hook in hooks:
-        hook(session, dataset, version)
+    for watcher in watchers:
+        watcher.finish(version)
     audit.record(
         session,
         audit.event_for(

@@ -1,0 +1,94 @@
+"""Sum an emissions upload's rows by key while they stream in (pyarrow), in bounded memory.
+
+Emission files usually repeat their keys (a territory, sector and year per gas, or per actor), so
+their sums are much smaller than the file and indexing needs no second pass over the stored rows.
+A file with more distinct keys than :data:`MAX_GROUPS` is summed by the database instead
+(``overflow``): holding its sums would grow with the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+KEYS: Final = ("territory", "sector", "year", "actor", "ghg", "unit")
+MAX_GROUPS: Final = 100_000
+#: Rows gathered before they are summed into the totals (one pass over them and the totals).
+_FLUSH_ROWS: Final = 262_144
+
+
+class EmissionSums:
+    """``value`` summed by :data:`KEYS` over the rows that have one, batch after batch."""
+
+    def __init__(self, max_groups: int = MAX_GROUPS) -> None:
+        self.max_groups = max_groups
+        #: The first row carrying each ``(unit, ghg)``, to name it if the pair is refused.
+        self.first_rows: dict[tuple[str | None, str | None], int] = {}
+        self.missing = 0
+        self.overflow = False
+        self._totals: Any = None
+        self._pending: list[Any] = []
+        self._pending_rows = 0
+        self._pending_first_row = 1
+
+    def add(self, batch: Any, first_row: int) -> None:
+        if self.overflow:
+            return
+        if not self._pending:
+            self._pending_first_row = first_row
+        size = batch.num_rows
+        names = set(batch.schema.names)
+        columns = {
+            key: batch.column(key) if key in names else pa.nulls(size, pa.string()) for key in KEYS
+        }
+        self._pending.append(pa.table({**columns, "value": batch.column("value")}))
+        self._pending_rows += size
+        if self._pending_rows >= _FLUSH_ROWS:
+            self._flush()
+
+    def complete(self) -> bool:
+        """Sum what is pending; False when there were too many groups to hold (``overflow``)."""
+        self._flush()
+        return not self.overflow
+
+    def totals(self) -> Iterator[tuple[Any, ...]]:
+        """``(*KEYS, value)`` of every group, once :meth:`complete`."""
+        assert not self.overflow
+        assert not self._pending
+        if self._totals is None:
+            return iter(())
+        return zip(*(self._totals[name].to_pylist() for name in (*KEYS, "value")), strict=True)
+
+    def _flush(self) -> None:
+        if self.overflow or not self._pending:
+            return
+        rows = pa.concat_tables(self._pending)
+        first_row = self._pending_first_row
+        self._pending, self._pending_rows = [], 0
+        has_value = pc.is_valid(rows["value"])
+        valued = rows.filter(has_value) if rows["value"].null_count else rows
+        self.missing += rows.num_rows - valued.num_rows
+        self._note_first_rows(rows, has_value, valued, first_row)
+        parts = [valued] if self._totals is None else [self._totals, valued]
+        self._totals = _sum(pa.concat_tables(parts))
+        if self._totals.num_rows > self.max_groups:
+            self.overflow = True
+            self._totals = None
+
+    def _note_first_rows(self, rows: Any, has_value: Any, valued: Any, first_row: int) -> None:
+        pairs = valued.group_by(["unit", "ghg"], use_threads=False).aggregate([])
+        for unit, ghg in zip(pairs["unit"].to_pylist(), pairs["ghg"].to_pylist(), strict=True):
+            if (unit, ghg) in self.first_rows:
+                continue
+            same_ghg = pc.is_null(rows["ghg"]) if ghg is None else pc.equal(rows["ghg"], ghg)
+            carries = pc.and_(pc.and_(pc.equal(rows["unit"], unit), same_ghg), has_value)
+            index = pc.indices_nonzero(pc.fill_null(carries, False))[0].as_py()
+            self.first_rows[(unit, ghg)] = first_row + index
+
+
+def _sum(table: Any) -> Any:
+    summed = table.group_by(list(KEYS), use_threads=False).aggregate([("value", "sum")])
+    return summed.select([*KEYS, "value_sum"]).rename_columns([*KEYS, "value"])
