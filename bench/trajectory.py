@@ -6,11 +6,12 @@
 Builds a synthetic country (communes grouped 25 per EPCI, 8 EPCI per département, 8 départements
 per region), one open ``emissions`` dataset with one row per commune × sector × year (plus a few
 actors' rows), stores the raw rows in the version's typed row table (``catalog.rowstore``) as an
-upload does, and indexes them through the same code path as the upload hook
-(``carbon.indexing.index_rows``). Then it times, **through the ASGI app** (FastAPI ``TestClient``,
-anonymous caller, JSON), the territory, sector and actor endpoints for a commune, an EPCI, a region
-and the country, and in the same run a naive ``GROUP BY year, sector`` over the raw typed rows of
-the same scopes (the territory codes of the scope found first by the recursive hierarchy query).
+upload does, and indexes them through the upload's own carbon hook
+(``carbon.indexing.index_version``, watching the batches). Then it times, **through the ASGI
+app** (FastAPI ``TestClient``, anonymous caller, JSON), the territory, sector and actor endpoints
+for a commune, an EPCI, a region and the country, and in the same run a naive
+``GROUP BY year, sector`` over the raw typed rows of the same scopes (the territory codes of the
+scope found first by the recursive hierarchy query).
 ``--communes 35000 --years 36`` is the full 10M-row run. The database is wiped first (give it a
 database of its own).
 """
@@ -30,7 +31,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, insert, select
 
 from datahub.app import create_app
-from datahub.carbon.indexing import Hierarchy, index_rows
+from datahub.carbon.indexing import index_version
 from datahub.carbon.sectors import EMISSION_SECTORS
 from datahub.catalog import rowstore
 from datahub.db import migrate
@@ -165,39 +166,27 @@ def load(settings: Settings, communes: int, years: int, actors: int) -> None:
         )
         session.add(version)
         session.flush()
-        version_id = version.id
         version.columns = COLUMNS
         stored = rowstore.layout(COLUMNS)
-        table = rowstore.table(version_id, stored)
+        table = rowstore.table(version.id, stored)
         connection = session.connection()
         rowstore.create(connection, table)
-        n = 0
-        chunk: list[dict[str, Any]] = []
-        for row in raw_rows(communes, years, actors):
-            chunk.append(row)
-            if len(chunk) == 100_000:
-                rowstore.insert_batch(connection, table, stored, n + 1, _batch(chunk))
-                n, chunk = n + len(chunk), []
-        if chunk:
-            rowstore.insert_batch(connection, table, stored, n + 1, _batch(chunk))
-            n += len(chunk)
+        # The upload's own path: rows go through the loader, the carbon hook watches them.
+        watcher = index_version(session, dataset)
+        assert watcher is not None
+        with rowstore.Loader(connection, table, stored) as loader:
+            for chunk in _chunks(raw_rows(communes, years, actors), 100_000):
+                first_row = loader.count + 1
+                batch = _batch(chunk)
+                loader.add(batch)
+                watcher.add(batch, first_row)
         rowstore.finish(connection, table)
-        version.row_count = n
-    rows_done = time.perf_counter()
-    out(f"raw rows: {n:,} stored in {rows_done - started:.1f} s")
-    with runtime.transaction() as session:
-        report = index_rows(
-            session,
-            "emissions",
-            version_id,
-            ((i + 1, r) for i, r in enumerate(raw_rows(communes, years, actors))),
-            Hierarchy.load(session),
-        )
+        version.row_count = loader.count
+        rows_done = time.perf_counter()
+        out(f"raw rows: {loader.count:,} stored in {rows_done - started:.1f} s")
+        watcher.finish(version)
         facts = session.scalar(select(func.count()).select_from(_fact_table()))
-    out(
-        f"indexed: {report.facts:,} own facts, {facts:,} facts with roll-ups, "
-        f"in {time.perf_counter() - rows_done:.1f} s"
-    )
+    out(f"indexed: {facts:,} facts with roll-ups, in {time.perf_counter() - rows_done:.1f} s")
     runtime.close()
 
 
@@ -209,6 +198,17 @@ COLUMNS = [
     {"name": "value", "type": "number"},
     {"name": "unit", "type": "string"},
 ]
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
