@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     )
     hdd_reference_from: int = Field(1991, description="First year of the HDD reference period.")
     hdd_reference_to: int = Field(2020, description="Last year of the HDD reference period.")
+    connector_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts connectors may fetch although they are not public addresses "
+        "(internal mirrors); every other private, loopback or link-local address is refused.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (off when empty)."
     )

@@ -25,6 +25,9 @@ RUNS = "/api/v1/connectors/datagouv-dataset/runs"
 DATASET = "catalogue-des-donnees-de-data-gouv-fr"
 INTERRUPTED = "interrupted: the process running it stopped; nothing was stored, run it again"
 
+#: The local portal is on loopback, which connectors refuse unless the operator allows it.
+LOCAL = {"DATAHUB_CONNECTOR_ALLOWED_HOSTS": '["127.0.0.1"]'}
+
 
 def _job(server: Server, job_url: str, auth: dict[str, str]) -> dict[str, Any]:
     response = httpx.get(f"{server.base}{job_url}", headers=auth)
@@ -74,7 +77,7 @@ def _succeeded_with_the_version(
 def test_database_queue_waits_for_a_worker_which_runs_the_job(
     tmp_path: Path, database_url: str
 ) -> None:
-    env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database")
+    env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database", **LOCAL)
     token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
     auth = {"Authorization": f"Bearer {token}"}
     server = Server(env, tmp_path / "server.log")
@@ -110,7 +113,7 @@ def test_sigkill_of_a_worker_mid_run_fails_the_job_and_stores_nothing(
     tmp_path: Path, database_url: str
 ) -> None:
     files = tmp_path / "files"
-    env = environment(database_url, files, DATAHUB_JOB_QUEUE="database")
+    env = environment(database_url, files, DATAHUB_JOB_QUEUE="database", **LOCAL)
     token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
     auth = {"Authorization": f"Bearer {token}"}
     server = Server(env, tmp_path / "server.log")
@@ -157,7 +160,7 @@ def test_sigkill_of_a_worker_mid_run_fails_the_job_and_stores_nothing(
 def test_sigterm_lets_the_worker_finish_its_job_then_exit_0(
     tmp_path: Path, database_url: str
 ) -> None:
-    env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database")
+    env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database", **LOCAL)
     token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
     auth = {"Authorization": f"Bearer {token}"}
     server = Server(env, tmp_path / "server.log")
@@ -192,7 +195,7 @@ def test_sigkill_of_an_inline_api_mid_run_is_failed_at_restart(
     tmp_path: Path, database_url: str
 ) -> None:
     files = tmp_path / "files"
-    env = environment(database_url, files)  # DATAHUB_JOB_QUEUE defaults to inline
+    env = environment(database_url, files, **LOCAL)  # DATAHUB_JOB_QUEUE defaults to inline
     token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
     auth = {"Authorization": f"Bearer {token}"}
     with Portal() as portal:

@@ -6,14 +6,17 @@ connectors simply call ``client.get(...)``/``client.post(...)`` and never loop t
 - retries (tenacity) on 429, 500, 502, 503, 504 and transport errors (timeouts, resets), with
   exponential backoff, honouring ``Retry-After`` (seconds or HTTP date); when attempts run out
   it raises :class:`~datahub.ingest.contract.RetriableConnectorError`;
-- a moving-window rate limiter per host (the ``limits`` library) at the documented limits.
+- a moving-window rate limiter per host (the ``limits`` library) at the documented limits;
+- on the real network, no request to an address that is not public (:class:`PublicOnlyTransport`).
 
 Sleep and clock are injectable so tests never really wait.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import socket
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -31,7 +34,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from datahub.ingest.contract import RetriableConnectorError
+from datahub.ingest.contract import FatalConnectorError, RetriableConnectorError
 
 # Requests per second per host. IGN and Recherche d'entreprises publish their limits; API Géo and
 # data.gouv.fr publish none, so these are polite values (research note connectors.md §4).
@@ -180,6 +183,53 @@ class ResilientTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (empty when it does not resolve)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return [str(info[4][0]) for info in found]
+
+
+class PublicOnlyTransport(httpx.BaseTransport):
+    """Refuses requests to hosts that resolve to non-public addresses (loopback, private ranges,
+    link-local such as the cloud metadata service at 169.254.169.254), redirects included.
+
+    Connector parameters and upstream metadata name URLs (a udata portal, a resource's download
+    link), so without this a producer could make the server fetch from its own network and
+    publish the answer. ``allowed_hosts`` lets an operator name internal mirrors.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        allowed_hosts: frozenset[str] = frozenset(),
+        resolve: Resolver = resolve_addresses,
+    ) -> None:
+        self._inner = inner
+        self._allowed = frozenset(h.lower() for h in allowed_hosts)
+        self._resolve = resolve
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host.lower()
+        if host not in self._allowed:
+            port = request.url.port or (443 if request.url.scheme == "https" else 80)
+            for address in self._resolve(host, port):
+                if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                    raise FatalConnectorError(
+                        f"refused to fetch {request.url}: {host} is not a public address"
+                        "; an operator may allow it with DATAHUB_CONNECTOR_ALLOWED_HOSTS"
+                    )
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def build_http_client(
     user_agent: str,
     rate_limits: Mapping[str, float] | None = None,
@@ -187,19 +237,22 @@ def build_http_client(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     transport: httpx.BaseTransport | None = None,
     *,
+    allowed_hosts: frozenset[str] = frozenset(),
     sleep: Sleep = time.sleep,
     clock: Clock = time.time,
 ) -> httpx.Client:
     """The client for one connector run.
 
     ``rate_limits`` (host → requests per second) override :data:`DEFAULT_RATE_LIMITS`;
-    ``transport`` lets tests pass an ``httpx.MockTransport``.
+    ``transport`` lets tests pass an ``httpx.MockTransport``; without one, requests go to the
+    network through :class:`PublicOnlyTransport` (``allowed_hosts`` exempted).
     """
     if not user_agent.strip():
         raise ValueError("a User-Agent naming datahub is required")
     rates = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
+    network = PublicOnlyTransport(httpx.HTTPTransport(), allowed_hosts)
     resilient = ResilientTransport(
-        transport if transport is not None else httpx.HTTPTransport(),
+        transport if transport is not None else network,
         limiter=HostRateLimiter(rates, sleep=sleep, clock=clock),
         max_attempts=max_attempts,
         sleep=sleep,

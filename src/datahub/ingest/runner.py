@@ -262,7 +262,10 @@ def _fetch(
     sleep: Sleep,
 ) -> None:
     with build_http_client(
-        user_agent(runtime.settings), transport=transport, sleep=sleep
+        user_agent(runtime.settings),
+        transport=transport,
+        allowed_hosts=frozenset(runtime.settings.connector_allowed_hosts),
+        sleep=sleep,
     ) as client:
         context = ConnectorContext(
             http=client,
