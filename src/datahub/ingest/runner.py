@@ -53,7 +53,6 @@ from datahub.licensing.registry import LicenceRegistry
 from datahub.settings import Settings
 from datahub.storage import Storage
 from datahub.territories import service as territories
-from datahub.territories import spatial
 from datahub.territories.codes import LEVELS
 from datahub.territories.schemas import ActorCreate, TerritoryCreate
 
@@ -355,19 +354,7 @@ class _Store:
             lon=record.lon,
             lat=record.lat,
         )
-        try:
-            actor = territories.get_actor(self.session, actor_id)
-        except NotFound:
-            territories.create_actor(self.session, data)
-        else:
-            # territories.service has no update for actors yet: connectors refresh these fields.
-            actor.siren = data.siren or (data.siret[:9] if data.siret else actor.siren)
-            actor.siret = data.siret or actor.siret
-            actor.name, actor.naf, actor.sector = data.name, data.naf, data.sector
-            actor.territory_code = data.territory
-            if data.lon is not None and data.lat is not None:
-                actor.location = spatial.point(data.lon, data.lat)
-            self.session.flush()
+        territories.upsert_actor(self.session, data)
         self.result.actors += 1
 
     def _ensure_dataset(self, meta: ProducedVersion) -> None:

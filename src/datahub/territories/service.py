@@ -111,28 +111,44 @@ def ancestors(session: Session, code: str) -> set[str]:
     return repository.ancestors(session, code)
 
 
-def create_actor(session: Session, data: ActorCreate) -> Actor:
-    get(session, data.territory)
+def _actor_id(data: ActorCreate) -> str:
     actor_id = data.id or data.siret or data.siren
     if actor_id is None:
         raise _invalid("id", "give an id, a SIRET or a SIREN")
-    if repository.get_actor(session, actor_id) is not None:
-        raise Conflict(f"actor {actor_id!r} already exists")
     if (data.lon is None) != (data.lat is None):
         raise _invalid("lon", "give both lon and lat, or neither")
-    actor = Actor(
-        id=actor_id,
-        siren=data.siren or (data.siret[:9] if data.siret else None),
-        siret=data.siret,
-        name=data.name,
-        naf=data.naf,
-        sector=data.sector,
-        territory_code=data.territory,
-        location=spatial.point(data.lon, data.lat)
-        if data.lon is not None and data.lat is not None
-        else None,
-    )
+    return actor_id
+
+
+def _apply(actor: Actor, data: ActorCreate) -> None:
+    """Set the actor's fields from ``data``; identifiers and location given as None are kept."""
+    actor.siren = data.siren or (data.siret[:9] if data.siret else actor.siren)
+    actor.siret = data.siret or actor.siret
+    actor.name, actor.naf, actor.sector = data.name, data.naf, data.sector
+    actor.territory_code = data.territory
+    if data.lon is not None and data.lat is not None:
+        actor.location = spatial.point(data.lon, data.lat)
+
+
+def create_actor(session: Session, data: ActorCreate) -> Actor:
+    get(session, data.territory)
+    actor_id = _actor_id(data)
+    if repository.get_actor(session, actor_id) is not None:
+        raise Conflict(f"actor {actor_id!r} already exists")
+    actor = Actor(id=actor_id, siren=None, siret=None, location=None)
+    _apply(actor, data)
     session.add(actor)
+    session.flush()
+    return actor
+
+
+def upsert_actor(session: Session, data: ActorCreate) -> Actor:
+    """Create the actor, or refresh an existing one from ``data`` (connectors re-importing)."""
+    actor = repository.get_actor(session, _actor_id(data))
+    if actor is None:
+        return create_actor(session, data)
+    get(session, data.territory)
+    _apply(actor, data)
     session.flush()
     return actor
 
