@@ -33,16 +33,9 @@ import psycopg
 import pyarrow.csv as pacsv
 from sqlalchemy.engine import make_url
 
-SECTORS = [
-    "residential",
-    "tertiary",
-    "road_transport",
-    "other_transport",
-    "agriculture",
-    "waste",
-    "industry",
-    "energy",
-]
+from datahub.vocabulary import EMISSION_SECTORS
+
+SECTORS = list(EMISSION_SECTORS)
 PG = os.environ.get("DATAHUB_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

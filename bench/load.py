@@ -52,22 +52,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
+from datahub.vocabulary import EMISSION_SECTORS
+
 PG = os.environ.get("DATAHUB_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 API = "/api/v1"
 RATE_LIMIT = 100_000
 EPCI = "epci:241700434"
 INVENTORY = "demo-inventaire-ges-la-rochelle"
 ACTORS = ["demo-site-chef-de-baie", "demo-site-perigny", "demo-site-aytre", "demo-site-lagord"]
-SECTORS = [
-    "residential",
-    "tertiary",
-    "road_transport",
-    "other_transport",
-    "agriculture",
-    "waste",
-    "industry",
-    "energy",
-]
+SECTORS = list(EMISSION_SECTORS)
 LICENCES = ["etalab-2.0", "shared-charter-1.0"]  # upload datasets alternate open / shared
 err = Console(stderr=True)
 
