@@ -34,10 +34,13 @@ combination of shown cells and totals (least squares over the aggregate-only par
 each (territory, key)), the smallest shown cell that combination needs is withheld, and the
 rules run again.
 
+The sector × gas cross-tabulation (a territory's by-gas table against its sectors' by-gas
+tables) is closed by the caller, ``carbon.service``: confidential figures are split by gas only
+in years where they hold a single gas, whose cell then carries the same contributions as the
+total or the sector's cell.
+
 Not covered: a disclosed sum that fails the rule but is obtained only by combining several
-relations (exact recovery of a cell is prevented within a family of tables); a territory's
-by-gas table against its sectors' by-gas tables (the sector × gas cross-tabulation: tables of
-different families share only their totals, fixed by the by-sector family); and callers whose
+relations (exact recovery of a cell is prevented within a family of tables); and callers whose
 sets of aggregate-only datasets differ (one reads in full a dataset another only in aggregate).
 """
 

@@ -56,6 +56,7 @@ from datahub.carbon.secrecy import (
     Decisions,
     SecrecyOutcome,
     SecrecyRule,
+    WithheldCell,
     apply_secrecy,
     decide,
 )
@@ -521,7 +522,41 @@ def _hierarchical_secrecy(
     fixed = None
     if family != _BY_SECTOR:
         fixed = decisions(_BY_SECTOR, None).cells(family.sector)
-    return decisions(family, fixed).outcome(scope.territory or "")
+    outcome = decisions(family, fixed).outcome(scope.territory or "")
+    if family.by == "ghg":
+        outcome = _without_gas_splits(outcome, records, edges, family, scope.territory or "")
+    return outcome
+
+
+def _without_gas_splits(
+    outcome: SecrecyOutcome,
+    records: Sequence[Record],
+    edges: Mapping[str, Iterable[str]],
+    family: _Family,
+    territory: str,
+) -> SecrecyOutcome:
+    """Withhold every gas cell of a year whose aggregate-only figures span several gases.
+
+    A territory's by-gas table and its sectors' by-gas tables cross-tabulate sector × gas, and
+    a (sector, gas) part could be recomputed from the two margins (gas totals minus the other
+    sectors' cells). Confidential figures are therefore split by gas only where there is no
+    split: with one gas, its cell holds the same contributions as the total (or the sector's
+    cell), which the by-sector decisions already cover.
+    """
+    gases: dict[int, set[str]] = defaultdict(set)
+    for record in records:
+        inside = record.scope == territory or territory in edges.get(record.scope, ())
+        if inside and family.sector in (None, record.sector):
+            gases[record.year].add(record.ghg)
+    hidden = {(cell.year, cell.key) for cell in outcome.withheld}
+    split = [
+        WithheldCell(year, gas, "complementary")
+        for year, found in sorted(gases.items())
+        if len(found) > 1
+        for gas in sorted(found)
+        if (year, gas) not in hidden
+    ]
+    return SecrecyOutcome((*outcome.withheld, *split))
 
 
 def _levels(edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
