@@ -30,6 +30,7 @@ from datahub.api.routes import (
     trajectories,
     users,
 )
+from datahub.ingest import upload_jobs
 from datahub.ingest.queue import Sweeper
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if owns_runtime:
             app.state.runtime = build_runtime(settings)
         # Fail the jobs a crashed process left queued or running, now and from time to time.
-        sweeper = Sweeper(app.state.runtime)
+        sweeper = Sweeper(app.state.runtime, sweep=upload_jobs.sweep)
         await asyncio.to_thread(sweeper.start)
         try:
             yield

@@ -20,6 +20,7 @@ from datahub.audit import service as audit
 from datahub.db import migrate
 from datahub.errors import DatahubError, NotFound
 from datahub.ingest import jobs, queue, registry
+from datahub.ingest import worker as worker_loop
 from datahub.ingest.contract import parameters_schema
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
@@ -393,7 +394,9 @@ def worker(
 
     err.print(f"datahub worker {queue.worker_id()} waiting for jobs")
     try:
-        ran = jobs.work(runtime, stop, once=once, poll_interval=poll_interval, on_done=report)
+        ran = worker_loop.work(
+            runtime, stop, once=once, poll_interval=poll_interval, on_done=report
+        )
     finally:
         runtime.close()
     err.print(f"worker stopped after {ran} job(s)")

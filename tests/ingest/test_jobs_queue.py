@@ -28,7 +28,7 @@ from tests.ingest.runner_replays import (
 from datahub.accounts import service as accounts
 from datahub.app import create_app
 from datahub.db.models import Job
-from datahub.ingest import jobs, queue, runner
+from datahub.ingest import jobs, queue, runner, worker
 from datahub.runtime import Runtime
 
 INTERRUPTED = "interrupted: the process running it stopped; nothing was stored, run it again"
@@ -195,7 +195,7 @@ def test_database_queue_api_records_and_the_worker_runs_as_the_creator(
             accounts.set_role(session, user.id, "analyst")
 
         finished: list[jobs.JobRead] = []
-        ran = jobs.work(runtime, threading.Event(), once=True, on_done=finished.append)
+        ran = worker.work(runtime, threading.Event(), once=True, on_done=finished.append)
         assert ran == 2
         assert [job.state for job in finished] == ["succeeded", "failed"]
         assert finished[0].result["versions"] == [

@@ -105,7 +105,7 @@ class MetricsMiddleware:
             observability.record_request(
                 method, route, status or 500, time.perf_counter() - started
             )
-            if is_upload():
+            if is_upload() and status != 202:  # an upload job counts itself when it ends
                 outcome = upload_outcome(status)
                 size, rows = _stored_figures(bytes(body)) if outcome == "stored" else (0, 0)
                 observability.record_upload(outcome, size=size, rows=rows)

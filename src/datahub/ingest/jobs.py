@@ -1,4 +1,5 @@
-"""Jobs: connector runs tracked as ``queued → running → succeeded | failed`` with progress.
+"""Jobs: connector runs and uploads (:mod:`datahub.ingest.upload_jobs`) tracked as
+``queued → running → succeeded | failed`` with progress.
 
 Where a job runs is ``DATAHUB_JOB_QUEUE``:
 
@@ -6,7 +7,8 @@ Where a job runs is ``DATAHUB_JOB_QUEUE``:
   thread (:func:`executor`) — the API process that accepted ``POST /connectors/{name}/runs``,
   or the CLI for ``datahub connectors run``;
 - ``database``: the API only records the job; ``datahub worker`` processes claim and run it
-  (:func:`work`, :mod:`datahub.ingest.queue`), as its creator with that user's current role.
+  (:mod:`datahub.ingest.worker`, :mod:`datahub.ingest.queue`), as its creator with that user's
+  current role.
 
 Each state change is written in a short transaction of its own, never in the run's — except
 the end of a successful run, written in the run's store transaction, so a job is ``succeeded``
@@ -41,10 +43,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from datahub import observability
-from datahub.accounts import repository as accounts
-from datahub.accounts.caller import Caller, RequestContext, Role
+from datahub.accounts.caller import Caller, RequestContext
 from datahub.db.models import Job
-from datahub.errors import DatahubError, Forbidden, NotFound
+from datahub.errors import DatahubError, FieldError, NotFound
 from datahub.ingest import queue, registry
 from datahub.ingest.runner import (
     ProgressCallback,
@@ -254,30 +255,44 @@ def _final_progress(job_id: str) -> dict[str, Any]:
     return {} if live is None else {"progress_done": live.done, "progress_total": live.total}
 
 
+def succeed(session: Session, job_id: str, result: Mapping[str, Any], message: str) -> None:
+    """Mark the job succeeded, in the transaction that stores its work (see the docstring)."""
+    done = _mine(
+        session,
+        job_id,
+        "running",
+        state="succeeded",
+        finished_at=_now(),
+        result=dict(result),
+        message=message,
+        **_final_progress(job_id),
+    )
+    if not done:
+        raise JobTakenAway(job_id)
+
+
 def finisher(job_id: str) -> Callable[[Session, RunResult], None]:
-    """Marks the job succeeded inside the run's store transaction (see the module docstring)."""
+    """Marks a connector run's job succeeded inside the run's store transaction."""
 
     def finish(session: Session, result: RunResult) -> None:
-        done = _mine(
-            session,
-            job_id,
-            "running",
-            state="succeeded",
-            finished_at=_now(),
-            result=result.as_dict(),
-            message=_summary(result),
-            **_final_progress(job_id),
-        )
-        if not done:
-            raise JobTakenAway(job_id)
+        succeed(session, job_id, result.as_dict(), _summary(result))
 
     return finish
+
+
+def _place(error: FieldError) -> str:
+    where = ", ".join(
+        part
+        for part in (f"row {error.row}" if error.row is not None else None, error.field)
+        if part
+    )
+    return f"{where}: {error.message}" if where else error.message
 
 
 def error_text(exc: BaseException) -> str:
     if isinstance(exc, DatahubError):
         text = f"{exc.title}: {exc.detail}" if exc.detail else exc.title
-        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors[:5] if e.field)
+        fields = "; ".join(_place(e) for e in exc.errors[:5] if e.field or e.row is not None)
         return f"{text} ({fields})" if fields and fields not in text else text
     return f"internal error ({type(exc).__name__}); see the server log"
 
@@ -295,12 +310,42 @@ def fail(runtime: RunnerRuntime, job_id: str, exc: BaseException) -> None:
             state="failed",
             finished_at=_now(),
             error=error_text(exc)[:5000],
+            # The {row, field, message} list a synchronous request would get in its 422.
+            result={"errors": [e.as_dict() for e in exc.errors[:100]]}
+            if isinstance(exc, DatahubError) and exc.errors
+            else {},
             message="failed; nothing was stored",
             **_final_progress(job_id),
         )
 
 
 # --- running ----------------------------------------------------------------------------------
+
+
+def run_job(runtime: RunnerRuntime, job_id: str, label: str, work: Callable[[], None]) -> bool:
+    """Start a queued job this process owns and run ``work``, which stores its result and calls
+    :func:`succeed` in the same transaction; record a failure instead. Never raises for the
+    job's own errors; returns True when it succeeded."""
+    try:
+        start(runtime, job_id)
+        work()
+    except JobTakenAway:
+        log.warning("job %s (%s) was failed as interrupted while it ran; dropped", job_id, label)
+        return False
+    except Exception as exc:
+        if isinstance(exc, DatahubError):
+            log.warning("job %s (%s) failed: %s", job_id, label, error_text(exc))
+        else:
+            log.exception("job %s (%s) failed", job_id, label)
+        try:
+            fail(runtime, job_id, exc)
+        except Exception:
+            log.exception("could not record the failure of job %s", job_id)
+        return False
+    finally:
+        board.drop(job_id)
+        queue.heartbeats.release(job_id)
+    return True
 
 
 def execute_connector_run(
@@ -313,37 +358,22 @@ def execute_connector_run(
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> JobRead:
-    """Run a queued job this process owns to its end and return it; never raises for the
-    run's errors. ``progress`` (the CLI's progress bar) is called as well as the job's own."""
-    try:
-        start(runtime, job_id)
-        reporter = progress_reporter(runtime, job_id)
+    """Run a queued connector job this process owns to its end and return it. ``progress``
+    (the CLI's progress bar) is called as well as the job's own reporter."""
+    reporter = progress_reporter(runtime, job_id)
 
-        def both(done: int, total: int | None, message: str) -> None:
-            reporter(done, total, message)
-            if progress is not None:
-                progress(done, total, message)
+    def both(done: int, total: int | None, message: str) -> None:
+        reporter(done, total, message)
+        if progress is not None:
+            progress(done, total, message)
 
+    def work() -> None:
         run_connector(
             runtime, name, params, ctx, both, transport=transport, on_stored=finisher(job_id)
         )
-    except JobTakenAway:
-        log.warning("job %s (%s) was failed as interrupted while it ran; dropped", job_id, name)
-    except Exception as exc:
-        if isinstance(exc, DatahubError):
-            log.warning("job %s (%s) failed: %s", job_id, name, error_text(exc))
-        else:
-            log.exception("job %s (%s) failed", job_id, name)
-        observability.record_connector_run(name, "failed")
-        try:
-            fail(runtime, job_id, exc)
-        except Exception:
-            log.exception("could not record the failure of job %s", job_id)
-    else:
-        observability.record_connector_run(name, "succeeded")
-    finally:
-        board.drop(job_id)
-        queue.heartbeats.release(job_id)
+
+    succeeded = run_job(runtime, job_id, name, work)
+    observability.record_connector_run(name, "succeeded" if succeeded else "failed")
     return read_any(runtime, job_id)
 
 
@@ -388,66 +418,3 @@ def submit_connector_run(
     if inline:
         executor().submit(execute_connector_run, runtime, job.id, job.name, job.params, ctx)
     return job
-
-
-# --- the worker -------------------------------------------------------------------------------
-
-
-def creator_context(session: Session, job: Job) -> RequestContext:
-    """The caller a queued job runs as: its creator, with the role they have now."""
-    user = accounts.get_user(session, job.created_by) if job.created_by is not None else None
-    organization = accounts.get_organization(session, user.organization_id) if user else None
-    if user is None or organization is None:
-        raise Forbidden("the user who started this job no longer exists")
-    role: Role = user.role  # type: ignore[assignment]
-    caller = Caller(
-        user_id=user.id,
-        email=user.email,
-        organization_id=organization.id,
-        organization_member=organization.member,
-        role=role,
-    )
-    return RequestContext(caller, request_id=f"job-{job.id}", purpose=f"connector run {job.name}")
-
-
-def run_claimed(runtime: RunnerRuntime, job: Job) -> JobRead:
-    """Run a job :func:`queue.claim` gave this process, as its creator."""
-    try:
-        if job.kind != CONNECTOR_RUN:
-            raise DatahubError(f"unknown job kind {job.kind!r}")
-        with runtime.read_session() as session:
-            ctx = creator_context(session, job)
-    except DatahubError as exc:
-        fail(runtime, job.id, exc)
-        queue.heartbeats.release(job.id)
-        return read_any(runtime, job.id)
-    return execute_connector_run(runtime, job.id, job.name, job.params, ctx)
-
-
-def work(
-    runtime: RunnerRuntime,
-    stop: threading.Event,
-    *,
-    once: bool = False,
-    poll_interval: float = 2.0,
-    on_done: Callable[[JobRead], None] | None = None,
-) -> int:
-    """Claim and run queued jobs until ``stop`` is set (checked between jobs) or, with
-    ``once``, until none is left; sweeps interrupted jobs on the way. Returns how many ran."""
-    ran = 0
-    next_sweep = 0.0
-    while not stop.is_set():
-        if time.monotonic() >= next_sweep:
-            queue.sweep_quietly(runtime)
-            next_sweep = time.monotonic() + queue.SWEEP_EVERY
-        job = queue.claim(runtime)
-        if job is None:
-            if once:
-                break
-            stop.wait(poll_interval)
-            continue
-        done = run_claimed(runtime, job)
-        ran += 1
-        if on_done is not None:
-            on_done(done)
-    return ran

@@ -33,7 +33,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -215,20 +215,26 @@ def sweep_quietly(runtime: RunnerRuntime) -> list[str]:
 class Sweeper:
     """Sweeps at :meth:`start`, then every ``every`` seconds in a thread until :meth:`stop`."""
 
-    def __init__(self, runtime: RunnerRuntime, every: float = SWEEP_EVERY) -> None:
+    def __init__(
+        self,
+        runtime: RunnerRuntime,
+        every: float = SWEEP_EVERY,
+        sweep: Callable[[RunnerRuntime], list[str]] = sweep_quietly,
+    ) -> None:
         self.runtime = runtime
         self.every = every
+        self._sweep = sweep
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="datahub-sweeper", daemon=True)
 
     def start(self) -> list[str]:
-        swept = sweep_quietly(self.runtime)
+        swept = self._sweep(self.runtime)
         self._thread.start()
         return swept
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            sweep_quietly(self.runtime)
+            self._sweep(self.runtime)
 
     def stop(self) -> None:
         self._stop.set()

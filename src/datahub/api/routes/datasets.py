@@ -27,6 +27,7 @@ from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
+from datahub.ingest import upload_jobs
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
 
@@ -136,7 +137,14 @@ def _ingest(
             }
         }
     },
-    responses={200: {"description": "Same bytes as the current version: nothing new stored"}},
+    responses={
+        200: {"description": "Same bytes as the current version: nothing new stored"},
+        202: {
+            "description": "With `Prefer: respond-async`: the upload is a job, polled at its "
+            "`Location` (`/jobs/{id}`), whose result names the version",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    },
 )
 async def upload_version(
     dataset_id: str, request: Request, runtime: RuntimeDep, ctx: ContextDep
@@ -146,12 +154,29 @@ async def upload_version(
     limit = runtime.settings.max_upload_mb << 20
     with tempfile.TemporaryDirectory(prefix="datahub-upload-") as folder:
         upload = await receive(request, Path(folder), limit)
+        if _prefers_async(request):
+            job = await run_in_threadpool(
+                upload_jobs.submit_upload, runtime, ctx, dataset_id, upload
+            )
+            url = str(request.url_for("get_job", job_id=job.id).path)
+            return JSONResponse(
+                {**job.model_dump(mode="json"), "links": {"self": url}},
+                status_code=status.HTTP_202_ACCEPTED,
+                headers={"Location": url, "Preference-Applied": "respond-async"},
+            )
         outcome = await run_in_threadpool(_ingest, runtime, ctx, dataset_id, upload)
     return JSONResponse(
         outcome.version.model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         headers={"Location": f"{request.url.path}/{outcome.version.number}"},
     )
+
+
+def _prefers_async(request: Request) -> bool:
+    """RFC 7240 ``Prefer: respond-async`` (among other preferences, parameters ignored)."""
+    preferences = ",".join(request.headers.getlist("prefer"))
+    names = (p.split(";")[0].split("=")[0].strip().lower() for p in preferences.split(","))
+    return "respond-async" in names
 
 
 def _check_manager(runtime: Runtime, ctx: Any, dataset_id: str) -> None:

@@ -1,0 +1,145 @@
+"""Uploads as jobs: ``POST /datasets/{id}/versions`` with ``Prefer: respond-async``.
+
+Large files need not hold a request open while they are validated and stored. The received body
+is staged in the instance's storage (``staging/<random>/<file>``), so a ``datahub worker`` on
+another host can read it; the job then stores the version exactly as a synchronous upload does,
+in one transaction that also marks the job succeeded, and discards the staged copy whatever the
+outcome. A staged copy whose job was interrupted (its process died) is discarded by
+:func:`sweep`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from datahub import observability
+from datahub.accounts.caller import RequestContext
+from datahub.audit import service as audit
+from datahub.catalog import uploads
+from datahub.db.models import Job
+from datahub.errors import DatahubError
+from datahub.ingest import jobs, queue
+from datahub.ingest.runner import RunnerRuntime
+
+log = logging.getLogger(__name__)
+
+UPLOAD = "upload"
+STAGING_PREFIX = "staging"
+
+
+def submit_upload(
+    runtime: RunnerRuntime, ctx: RequestContext, dataset_id: str, upload: uploads.Upload
+) -> jobs.JobRead:
+    """Stage the received file and queue its ingest (``DATAHUB_JOB_QUEUE``: on this process's
+    job thread, or for a worker); returns the queued job at once."""
+    staged = f"{STAGING_PREFIX}/{uuid.uuid4().hex}/{uploads.safe_filename(upload.filename)}"
+    runtime.storage.put_file(staged, upload.path)
+    params = {
+        "dataset": dataset_id,
+        "staged": staged,
+        "filename": upload.filename,
+        "media_type": upload.media_type,
+        "size": upload.size,
+        "sha256": upload.sha256,
+    }
+    inline = runtime.settings.job_queue == "inline"
+    try:
+        job = jobs.create(runtime, UPLOAD, dataset_id, params, ctx, owned=inline)
+    except BaseException:
+        runtime.storage.delete(staged)
+        raise
+    if inline:
+        jobs.executor().submit(execute_upload, runtime, job.id, params, ctx)
+    return job
+
+
+def execute_upload(
+    runtime: RunnerRuntime, job_id: str, params: Mapping[str, Any], ctx: RequestContext
+) -> jobs.JobRead:
+    """Store a staged upload as the dataset's new version; the job ends with the version."""
+
+    def work() -> None:
+        try:
+            outcome = _store(runtime, job_id, params, ctx)
+        except DatahubError as exc:
+            observability.record_upload("refused" if 400 <= exc.status < 500 else "failed")
+            raise
+        except Exception:
+            observability.record_upload("failed")
+            raise
+        version = outcome.version
+        observability.record_upload(
+            "stored" if outcome.created else "unchanged",
+            size=version.size,
+            rows=version.row_count,
+        )
+
+    try:
+        jobs.run_job(runtime, job_id, f"upload to {params['dataset']}", work)
+    finally:
+        discard_staged(runtime, params)
+    return jobs.read_any(runtime, job_id)
+
+
+def _store(
+    runtime: RunnerRuntime, job_id: str, params: Mapping[str, Any], ctx: RequestContext
+) -> uploads.Outcome:
+    with tempfile.TemporaryDirectory(prefix="datahub-job-") as folder:
+        path = Path(folder) / "upload"
+        runtime.storage.download_to(params["staged"], path)
+        upload = uploads.Upload(
+            path, params["filename"], params["media_type"], params["size"], params["sha256"]
+        )
+        try:
+            with runtime.transaction() as session:
+                outcome = uploads.add_version(
+                    session,
+                    runtime.licences,
+                    runtime.storage,
+                    ctx,
+                    params["dataset"],
+                    upload,
+                    hooks=runtime.version_hooks,
+                )
+                version = outcome.version
+                result = {
+                    "dataset": params["dataset"],
+                    "version": version.number,
+                    "created": outcome.created,
+                    "rows": version.row_count,
+                }
+                message = (
+                    f"version {version.number} stored ({version.row_count} rows)"
+                    if outcome.created
+                    else f"same bytes as version {version.number}: nothing new stored"
+                )
+                jobs.succeed(session, job_id, result, message)
+        except DatahubError as exc:
+            # As for a synchronous upload: a refused attempt is audited on its own.
+            if exc.audit_event is not None:
+                with runtime.transaction() as session:
+                    audit.record(session, exc.audit_event)
+            raise
+        return outcome
+
+
+def discard_staged(runtime: RunnerRuntime, params: Mapping[str, Any]) -> None:
+    try:
+        runtime.storage.delete(params["staged"])
+    except Exception:  # the sweep tries again when the job is found interrupted
+        log.exception("could not delete the staged upload %s", params["staged"])
+
+
+def sweep(runtime: RunnerRuntime) -> list[str]:
+    """:func:`queue.sweep_quietly`, then discard the staged files of interrupted uploads."""
+    swept = queue.sweep_quietly(runtime)
+    if swept:
+        with runtime.read_session() as session:
+            for job in session.query(Job).filter(Job.id.in_(swept), Job.kind == UPLOAD):
+                discard_staged(runtime, job.params)
+    return swept
