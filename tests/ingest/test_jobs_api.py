@@ -7,14 +7,13 @@ hook the API and the CLI use; the job runs on the in-process worker thread.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import Persona, on_postgres
+from tests.ingest.job_polling import poll
 from tests.ingest.runner_replays import EPCI, la_rochelle_answers, snapshot, wfs_handler
 
 from datahub.db.models import Job
@@ -29,17 +28,6 @@ def replay(
     monkeypatch: pytest.MonkeyPatch, handler: Callable[[httpx.Request], httpx.Response]
 ) -> None:
     monkeypatch.setattr(runner, "default_transport", lambda: httpx.MockTransport(handler))
-
-
-def poll(client: TestClient, url: str, persona: Persona, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = client.get(url, headers=persona.headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if job["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
 
 
 @pytest.fixture

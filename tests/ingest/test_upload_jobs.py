@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from tests.conftest import Persona
+from tests.ingest.job_polling import poll
 
 from datahub.app import create_app
 from datahub.db.models import Job
@@ -27,15 +28,12 @@ GOOD = "year;territory;sector;value;unit\n2019;commune:17300;industry;12,5;tCO2e
 BROKEN = GOOD.replace("2002;commune:17300;waste;2,25", "2002;commune:17300;waste;deux")
 
 
-def poll(client: TestClient, url: str, persona: Persona, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = client.get(url, headers=persona.headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if job["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
+def upload_async(client: TestClient, persona: Persona, body: str) -> Any:
+    return client.post(
+        "/api/v1/datasets/inventaire/versions",
+        content=body.encode(),
+        headers=ASYNC | persona.headers,
+    )
 
 
 def new_dataset(client: TestClient, producer: Persona, dataset_id: str) -> None:
@@ -57,11 +55,7 @@ def test_async_upload_is_a_job_that_ends_with_the_version(
     client: TestClient, runtime: Runtime, producer: Persona
 ) -> None:
     new_dataset(client, producer, "inventaire")
-    accepted = client.post(
-        "/api/v1/datasets/inventaire/versions",
-        content=GOOD.encode(),
-        headers=ASYNC | producer.headers,
-    )
+    accepted = upload_async(client, producer, GOOD)
     assert accepted.status_code == 202, accepted.text
     assert accepted.headers["preference-applied"] == "respond-async"
     assert accepted.headers["location"] == f"/api/v1/jobs/{accepted.json()['id']}"
@@ -79,11 +73,7 @@ def test_a_refused_async_upload_names_the_row_stores_nothing_and_discards_the_fi
     client: TestClient, runtime: Runtime, producer: Persona
 ) -> None:
     new_dataset(client, producer, "inventaire")
-    accepted = client.post(
-        "/api/v1/datasets/inventaire/versions",
-        content=BROKEN.encode(),
-        headers=ASYNC | producer.headers,
-    )
+    accepted = upload_async(client, producer, BROKEN)
     assert accepted.status_code == 202, accepted.text
     job = poll(client, accepted.headers["location"], producer)
     assert job["state"] == "failed"
@@ -102,11 +92,7 @@ def test_async_upload_needs_the_same_rights_before_the_body_is_read(
 ) -> None:
     new_dataset(client, producer, "inventaire")
     analyst = make_user("analyst", "cda-lr", member=True)
-    refused = client.post(
-        "/api/v1/datasets/inventaire/versions",
-        content=GOOD.encode(),
-        headers=ASYNC | analyst.headers,
-    )
+    refused = upload_async(client, analyst, GOOD)
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
 
@@ -124,11 +110,7 @@ def test_with_a_database_queue_a_worker_stores_the_upload(
     producer = make_user("producer", "cda-lr", member=True)
     with TestClient(create_app(runtime=queued_runtime)) as client:
         new_dataset(client, producer, "inventaire")
-        accepted = client.post(
-            "/api/v1/datasets/inventaire/versions",
-            content=GOOD.encode(),
-            headers=ASYNC | producer.headers,
-        )
+        accepted = upload_async(client, producer, GOOD)
         assert accepted.status_code == 202, accepted.text
         url = accepted.headers["location"]
         time.sleep(0.3)
@@ -151,11 +133,7 @@ def test_an_interrupted_upload_job_is_failed_and_its_staged_file_discarded(
     producer = make_user("producer", "cda-lr", member=True)
     with TestClient(create_app(runtime=queued_runtime)) as client:
         new_dataset(client, producer, "inventaire")
-        accepted = client.post(
-            "/api/v1/datasets/inventaire/versions",
-            content=GOOD.encode(),
-            headers=ASYNC | producer.headers,
-        )
+        accepted = upload_async(client, producer, GOOD)
         job_id = accepted.json()["id"]
     # A worker on this host claimed it, then died (no such pid): the sweep recognises it.
     import socket
