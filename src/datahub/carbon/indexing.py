@@ -312,6 +312,20 @@ def index_emission_sums(
     )
 
 
+def tco2e_per_unit(unit: str, factor: repository.FactorRow, row: int) -> float:
+    """tCO2e for one ``unit`` of activity with ``factor``; UnitMismatch (naming ``row``) when
+    the units do not meet, PCS/PCI included."""
+    return activity_emissions_tco2e(
+        1.0,
+        unit,
+        factor.value,
+        factor.unit,
+        DEFAULT_PCS_PCI_RATIOS,
+        fuel=fuel_from_label(factor.label),
+        row=row,
+    )
+
+
 def check_activity_units(
     session: Session, pairs: Mapping[tuple[str, str], int], report: Report
 ) -> None:
@@ -327,15 +341,7 @@ def check_activity_units(
             report.unknown_factors.add(factor_id)
             continue
         for factor in candidates:
-            activity_emissions_tco2e(
-                1.0,
-                unit,
-                factor.value,
-                factor.unit,
-                DEFAULT_PCS_PCI_RATIOS,
-                fuel=fuel_from_label(factor.label),
-                row=row,
-            )
+            tco2e_per_unit(unit, factor, row)
 
 
 def index_activity(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.audit import service as audit
 from datahub.carbon import repository
-from datahub.carbon.indexing import most_specific_first
+from datahub.carbon.indexing import most_specific_first, tco2e_per_unit
 from datahub.carbon.schemas import (
     Approach,
     Basis,
@@ -70,11 +70,8 @@ from datahub.carbon.trajectory import (
     reference_hdd,
 )
 from datahub.carbon.units import (
-    DEFAULT_PCS_PCI_RATIOS,
     Gas,
     GwpSet,
-    activity_emissions_tco2e,
-    fuel_from_label,
     gwp,
 )
 from datahub.catalog.service import Resolved, attribution
@@ -268,16 +265,7 @@ def _multiplier(
         raise ValidationFailed(
             detail=f"row {row}: {message}", errors=[FieldError(row, "factor", message)]
         )
-    multiplier = activity_emissions_tco2e(
-        1.0,
-        unit,
-        factor.value,
-        factor.unit,
-        DEFAULT_PCS_PCI_RATIOS,
-        fuel=fuel_from_label(factor.label),
-        row=row,
-    )
-    return multiplier, factor.version_id
+    return tco2e_per_unit(unit, factor, row), factor.version_id
 
 
 def _hdd(
