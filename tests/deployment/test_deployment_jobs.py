@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -27,6 +27,27 @@ INTERRUPTED = "interrupted: the process running it stopped; nothing was stored, 
 
 #: The local portal is on loopback, which connectors refuse unless the operator allows it.
 LOCAL = {"DATAHUB_CONNECTOR_ALLOWED_HOSTS": '["127.0.0.1"]'}
+
+
+def _producer(env: dict[str, str]) -> dict[str, str]:
+    token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _background_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "datahub.cli", "worker", "--poll-interval", "0.2"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def _job(server: Server, job_url: str, auth: dict[str, str]) -> dict[str, Any]:
@@ -78,8 +99,7 @@ def test_database_queue_waits_for_a_worker_which_runs_the_job(
     tmp_path: Path, database_url: str
 ) -> None:
     env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database", **LOCAL)
-    token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = _producer(env)
     server = Server(env, tmp_path / "server.log")
     with Portal() as portal:
         try:
@@ -114,17 +134,10 @@ def test_sigkill_of_a_worker_mid_run_fails_the_job_and_stores_nothing(
 ) -> None:
     files = tmp_path / "files"
     env = environment(database_url, files, DATAHUB_JOB_QUEUE="database", **LOCAL)
-    token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = _producer(env)
     server = Server(env, tmp_path / "server.log")
     with Portal() as portal, (tmp_path / "worker.log").open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "datahub.cli", "worker", "--poll-interval", "0.2"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = _background_worker(env, log)
         try:
             server.wait_ready()
             portal.hold()
@@ -150,9 +163,7 @@ def test_sigkill_of_a_worker_mid_run_fails_the_job_and_stores_nothing(
             assert cli(env, "worker", "--once").returncode == 0
             _succeeded_with_the_version(server, _job(server, retry_url, auth), auth, portal)
         finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+            _kill(worker)
             server.stop()
     _audit_chain_valid(env)
 
@@ -161,17 +172,10 @@ def test_sigterm_lets_the_worker_finish_its_job_then_exit_0(
     tmp_path: Path, database_url: str
 ) -> None:
     env = environment(database_url, tmp_path / "files", DATAHUB_JOB_QUEUE="database", **LOCAL)
-    token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = _producer(env)
     server = Server(env, tmp_path / "server.log")
     with Portal() as portal, (tmp_path / "worker.log").open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "datahub.cli", "worker", "--poll-interval", "0.2"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = _background_worker(env, log)
         try:
             server.wait_ready()
             portal.hold()
@@ -184,9 +188,7 @@ def test_sigterm_lets_the_worker_finish_its_job_then_exit_0(
             assert worker.wait(timeout=60) == 0
             _succeeded_with_the_version(server, _job(server, job_url, auth), auth, portal)
         finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+            _kill(worker)
             server.stop()
     assert "worker stopped after 1 job(s)" in (tmp_path / "worker.log").read_text()
 
@@ -196,8 +198,7 @@ def test_sigkill_of_an_inline_api_mid_run_is_failed_at_restart(
 ) -> None:
     files = tmp_path / "files"
     env = environment(database_url, files, **LOCAL)  # DATAHUB_JOB_QUEUE defaults to inline
-    token = token_for(env, "cda-lr", "ana@cda.example.org", "producer")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = _producer(env)
     with Portal() as portal:
         server = Server(env, tmp_path / "server-1.log")
         try:

@@ -3,6 +3,7 @@ the staged copy discarded whatever the outcome, on the in-process thread or a wo
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -104,40 +105,39 @@ def queued_runtime(settings: Settings) -> Iterator[Runtime]:
     rt.close()
 
 
-def test_with_a_database_queue_a_worker_stores_the_upload(
-    queued_runtime: Runtime, make_user: Callable[..., Persona]
-) -> None:
-    producer = make_user("producer", "cda-lr", member=True)
+@pytest.fixture
+def queued_client(queued_runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime=queued_runtime)) as client:
-        new_dataset(client, producer, "inventaire")
-        accepted = upload_async(client, producer, GOOD)
-        assert accepted.status_code == 202, accepted.text
-        url = accepted.headers["location"]
-        time.sleep(0.3)
-        assert client.get(url, headers=producer.headers).json()["state"] == "queued"
-        assert len(staged(queued_runtime)) == 1  # waiting in storage for any worker's host
-        finished: list[Any] = []
-        ran = worker.work(queued_runtime, threading.Event(), once=True, on_done=finished.append)
-        assert ran == 1
-        assert finished[0].state == "succeeded", finished[0]
-        assert finished[0].result["rows"] == 20
-        versions = client.get("/api/v1/datasets/inventaire/versions", headers=producer.headers)
-        assert versions.status_code == 200
-        assert [(v["number"], v["row_count"]) for v in versions.json()["data"]] == [(1, 20)]
+        yield client
+
+
+def test_with_a_database_queue_a_worker_stores_the_upload(
+    queued_runtime: Runtime, queued_client: TestClient, producer: Persona
+) -> None:
+    new_dataset(queued_client, producer, "inventaire")
+    accepted = upload_async(queued_client, producer, GOOD)
+    assert accepted.status_code == 202, accepted.text
+    url = accepted.headers["location"]
+    time.sleep(0.3)
+    assert queued_client.get(url, headers=producer.headers).json()["state"] == "queued"
+    assert len(staged(queued_runtime)) == 1  # waiting in storage for any worker's host
+    finished: list[Any] = []
+    ran = worker.work(queued_runtime, threading.Event(), once=True, on_done=finished.append)
+    assert ran == 1
+    assert finished[0].state == "succeeded", finished[0]
+    assert finished[0].result["rows"] == 20
+    versions = queued_client.get("/api/v1/datasets/inventaire/versions", headers=producer.headers)
+    assert versions.status_code == 200
+    assert [(v["number"], v["row_count"]) for v in versions.json()["data"]] == [(1, 20)]
     assert staged(queued_runtime) == []
 
 
 def test_an_interrupted_upload_job_is_failed_and_its_staged_file_discarded(
-    queued_runtime: Runtime, make_user: Callable[..., Persona]
+    queued_runtime: Runtime, queued_client: TestClient, producer: Persona
 ) -> None:
-    producer = make_user("producer", "cda-lr", member=True)
-    with TestClient(create_app(runtime=queued_runtime)) as client:
-        new_dataset(client, producer, "inventaire")
-        accepted = upload_async(client, producer, GOOD)
-        job_id = accepted.json()["id"]
+    new_dataset(queued_client, producer, "inventaire")
+    job_id = upload_async(queued_client, producer, GOOD).json()["id"]
     # A worker on this host claimed it, then died (no such pid): the sweep recognises it.
-    import socket
-
     with queued_runtime.transaction() as session:
         session.execute(
             update(Job)
