@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from datahub.app import create_app
-from datahub.runtime import build_runtime
+from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
 from tests.conftest import Persona
 from tests.s3server import S3Server
@@ -103,11 +103,12 @@ def _emissions_csv(rows: int, bad_row: int | None = None) -> bytes:
 
 
 def test_broken_upload_names_row_and_field_and_keeps_previous_version(
-    client: TestClient, producer: Persona
+    client: TestClient, producer: Persona, runtime: Runtime
 ) -> None:
     dataset_id = new_dataset(client, producer)
     first = _emissions_csv(10)
     assert upload(client, producer, dataset_id, first).status_code == 201
+    stored_before = list(runtime.storage.list_keys())
 
     broken = upload(client, producer, dataset_id, _emissions_csv(100_000, bad_row=50_001))
     assert broken.status_code == 422
@@ -125,6 +126,8 @@ def test_broken_upload_names_row_and_field_and_keeps_previous_version(
     assert client.get(f"/api/v1/datasets/{dataset_id}/versions/1/file").content == first
     data = client.get(f"/api/v1/datasets/{dataset_id}/data").json()
     assert data["meta"]["total"] == 10
+    # The file went to storage while its rows were read: the refusal deleted it again.
+    assert list(runtime.storage.list_keys()) == stored_before
 
 
 def test_versions_multipart_and_idempotent_reupload(client: TestClient, producer: Persona) -> None:

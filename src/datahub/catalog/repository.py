@@ -164,7 +164,7 @@ def create_rows_table(session: Session, version: DatasetVersion) -> Table:
 def rows_loader(session: Session, version: DatasetVersion) -> rowstore.Loader:
     """A loader appending batches to the version's (new) rows table; use it as a context."""
     rows, columns = rows_table(version)
-    return rowstore.Loader(session.connection(), rows, columns)
+    return rowstore.loader(session.connection(), rows, columns)
 
 
 def finish_rows_table(session: Session, version: DatasetVersion) -> None:

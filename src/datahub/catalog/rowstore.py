@@ -9,15 +9,16 @@ On SQLite the row number is the table's rowid (``INTEGER PRIMARY KEY``), so it n
 
 from __future__ import annotations
 
-import io
+import sqlite3
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
+import pgpq
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.compute as pc
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -91,85 +92,154 @@ def drop(connection: Connection, rows: Table) -> None:
     rows.drop(connection, checkfirst=True)
 
 
+_ARROW_TYPES: dict[str, Any] = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us"),
+    "string": pa.string(),
+}
+
+
 def _arrow_for(column: RowColumn, array: Any) -> Any:
     """Cast a batch column to what the stored column holds (integers stay integers...)."""
-    target = {
-        "integer": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "datetime": pa.timestamp("us"),
-        "string": pa.string(),
-    }[column.type]
+    target = _ARROW_TYPES[column.type]
     return array if array.type == target else array.cast(target)
 
 
 class Loader:
     """Appends Arrow batches to a version's (new, empty) table, numbering rows from 1.
 
-    On PostgreSQL one ``COPY ... (FORMAT csv)`` stays open for the whole load, fed by pyarrow's
-    C++ CSV writer, so the server stores rows while the next batch is being parsed. SQLite takes
-    each batch in one prepared ``executemany``; the row number is the rowid SQLite assigns (1, 2...
-    in a new table), and columns empty throughout a batch are left to their default, NULL: fewer
-    values to bind from Python.
+    Use it as a context manager; :func:`loader` picks the bulk path of the connection's database.
     """
 
     def __init__(self, connection: Connection, rows: Table, columns: Sequence[RowColumn]) -> None:
         self.connection = connection
         self.rows = rows
         self.columns = list(columns)
-        self.names = [ROW, *(c.sql for c in columns)]
         self.count = 0
-        self._stack = ExitStack()
-        self._copy: Any = None
 
     def __enter__(self) -> Loader:
-        if self.connection.dialect.name == "postgresql":
-            dbapi = self.connection.connection.driver_connection
-            cursor = self._stack.enter_context(dbapi.cursor())  # type: ignore[union-attr]
-            statement = f"COPY {self.rows.name} ({', '.join(self.names)}) FROM STDIN (FORMAT csv)"
-            self._copy = self._stack.enter_context(cursor.copy(statement))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.__exit__(*exc)  # type: ignore[arg-type]
+        return None
 
     def add(self, batch: Any) -> None:
         size = batch.num_rows
         if size == 0:
             return
-        arrays = [_arrow_for(c, batch.column(c.name)) for c in self.columns]
-        if self._copy is not None:
-            self._copy_batch(arrays, size)
-        else:
-            self._insert_batch(arrays, size)
+        self._write([_arrow_for(c, batch.column(c.name)) for c in self.columns], size)
         self.count += size
 
-    def _copy_batch(self, arrays: list[Any], size: int) -> None:
-        numbers = pa.array(np.arange(self.count + 1, self.count + size + 1, dtype=np.int64))
-        buffer = io.BytesIO()
-        pacsv.write_csv(
-            pa.Table.from_arrays([numbers, *arrays], names=self.names),
-            buffer,
-            pacsv.WriteOptions(include_header=False, quoting_style="needed"),
-        )
-        self._copy.write(buffer.getbuffer())
+    def _write(self, arrays: list[Any], size: int) -> None:
+        raise NotImplementedError
 
-    def _insert_batch(self, arrays: list[Any], size: int) -> None:
+
+class _CopyLoader(Loader):
+    """PostgreSQL: one binary ``COPY`` stays open for the whole load, fed by pgpq's encoder.
+
+    The binary format spares the server parsing text (numbers above all) and us formatting it,
+    and the server stores rows while the next batch is being parsed.
+    """
+
+    def __enter__(self) -> Loader:
+        self._stack = ExitStack()
+        names = [ROW, *(c.sql for c in self.columns)]
+        self._schema = pa.schema(
+            [(ROW, pa.int64()), *((c.sql, _ARROW_TYPES[c.type]) for c in self.columns)]
+        )
+        self._encoder = pgpq.ArrowToPostgresBinaryEncoder(self._schema)
+        dbapi = self.connection.connection.driver_connection
+        cursor = self._stack.enter_context(dbapi.cursor())  # type: ignore[union-attr]
+        statement = f"COPY {self.rows.name} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
+        self._copy = self._stack.enter_context(cursor.copy(statement))
+        self._copy.write(self._encoder.write_header())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self._copy.write(self._encoder.finish())
+        self._stack.__exit__(*exc)  # type: ignore[arg-type]
+
+    def _write(self, arrays: list[Any], size: int) -> None:
+        numbers = pa.array(np.arange(self.count + 1, self.count + size + 1, dtype=np.int64))
+        batch = pa.RecordBatch.from_arrays([numbers, *arrays], schema=self._schema)
+        self._copy.write(self._encoder.write_batch(batch))
+
+
+class _InsertLoader(Loader):
+    """SQLite: multi-row ``INSERT ... VALUES (...), (...)`` statements, many rows per step.
+
+    The row number is the rowid SQLite assigns (1, 2... in a new table). Columns empty throughout
+    a batch are left to their default, NULL. Python values are made column by column (a repeated
+    string is made once), then laid out row by row with numpy: the Python-level work per row is
+    what bounds SQLite's bulk load.
+    """
+
+    def _write(self, arrays: list[Any], size: int) -> None:
         filled = [
             (c.sql, a) for c, a in zip(self.columns, arrays, strict=True) if a.null_count < len(a)
         ]
-        if filled:
-            names = ", ".join(name for name, _ in filled)
-            placeholders = ", ".join("?" for _ in filled)
-            statement = f"INSERT INTO {self.rows.name} ({names}) VALUES ({placeholders})"
-            values = list(zip(*(a.to_pylist() for _, a in filled), strict=True))
-        else:  # a batch of blank rows
-            statement = f"INSERT INTO {self.rows.name} DEFAULT VALUES"
-            values = [()] * size
+        if not filled:  # a batch of blank rows
+            self._run(f"INSERT INTO {self.rows.name} DEFAULT VALUES", [()] * size)
+            return
+        width = len(filled)
+        grid = np.empty((size, width), dtype=object)
+        for j, (_, array) in enumerate(filled):
+            grid[:, j] = _python_values(array)
+        per_statement = max(1, min(_ROWS_PER_INSERT, self._max_variables() // width))
+        whole = size - size % per_statement
+        names = [name for name, _ in filled]
+        if whole:
+            values = grid[:whole].reshape(-1, per_statement * width).tolist()
+            self._run(self._insert(names, per_statement), values)
+        if whole < size:
+            rest = grid[whole:].reshape(1, -1).tolist()
+            self._run(self._insert(names, size - whole), rest)
+
+    def _insert(self, names: list[str], rows: int) -> str:
+        one = f"({', '.join('?' for _ in names)})"
+        return f"INSERT INTO {self.rows.name} ({', '.join(names)}) VALUES {', '.join([one] * rows)}"
+
+    def _max_variables(self) -> int:
+        dbapi = self.connection.connection.driver_connection
+        return int(dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
+
+    def _run(self, statement: str, values: list[Any]) -> None:
         dbapi = self.connection.connection.driver_connection
         cursor = dbapi.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(statement, values)
         finally:
             cursor.close()
+
+
+#: Rows per SQLite ``INSERT`` (fewer when the columns would pass SQLite's limit on parameters);
+#: beyond ~100 the statement grows without the load getting faster.
+_ROWS_PER_INSERT: Final = 128
+
+
+def _python_values(array: Any) -> Any:
+    """A column as a numpy array of the Python values sqlite3 binds (None for null)."""
+    if pa.types.is_string(array.type):
+        encoded = pc.dictionary_encode(array)
+        if 2 * len(encoded.dictionary) > len(array):  # mostly distinct: nothing to share
+            return np.array(array.to_pylist(), dtype=object)
+        lookup = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+        return lookup[pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()]
+    if array.type in (pa.date32(), pa.timestamp("us")):
+        return np.array(array.to_pylist(), dtype=object)
+    values = pc.fill_null(array, pa.scalar(False if array.type == pa.bool_() else 0, array.type))
+    objects = values.to_numpy(zero_copy_only=False).astype(object)
+    if array.null_count:
+        objects[pc.is_null(array).to_numpy(zero_copy_only=False)] = None
+    return objects
+
+
+def loader(connection: Connection, rows: Table, columns: Sequence[RowColumn]) -> Loader:
+    """The bulk loader for the connection's database; use it as a context manager."""
+    if connection.dialect.name == "postgresql":
+        return _CopyLoader(connection, rows, columns)
+    return _InsertLoader(connection, rows, columns)

@@ -1,8 +1,9 @@
 """New versions of a dataset: parse, validate, store rows and the original file, atomically.
 
 The caller's transaction covers everything: a version that fails validation leaves no row, no
-version and the current version current. The file goes to storage last, after every row passed;
-if the transaction then fails, the stored object is an orphan that :func:`sweep_orphans` removes.
+version and the current version current. The file goes to storage in a thread while the rows are
+read (an upload to S3 takes as long as the parse), and is deleted again if they fail; if the
+transaction fails after that, the stored object is an orphan that :func:`sweep_orphans` removes.
 The next batch is parsed and validated in a thread while the current one is stored.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +30,7 @@ from datahub.catalog.schemas import VersionRead
 from datahub.catalog.service import Resolved, authorize_management, version_read
 from datahub.db.models import Dataset, DatasetVersion
 from datahub.licensing.registry import LicenceRegistry
-from datahub.storage.base import Storage
+from datahub.storage.base import Storage, StoredObject
 
 KEY_PREFIX = "datasets"
 _KEY_TIME = "%Y%m%dT%H%M%S"
@@ -128,19 +130,19 @@ def add_version(
     repository.add(session, version)
     repository.create_rows_table(session, version)
     watchers = [w for hook in hooks if (w := hook(session, dataset)) is not None]
-    with (
-        repository.rows_loader(session, version) as loader,
-        closing(prefetched(parsed.batches())) as batches,
-    ):
-        for batch in batches:
-            first_row = loader.count + 1
-            loader.add(batch)
-            for watcher in watchers:
-                watcher.add(batch, first_row)
+    with _stored_meanwhile(storage, version.storage_key, upload.path) as storing:
+        with (
+            repository.rows_loader(session, version) as loader,
+            closing(prefetched(parsed.batches())) as batches,
+        ):
+            for batch in batches:
+                first_row = loader.count + 1
+                loader.add(batch)
+                for watcher in watchers:
+                    watcher.add(batch, first_row)
+        repository.finish_rows_table(session, version)
+        stored = storing()
     rows = loader.count
-    repository.finish_rows_table(session, version)
-
-    stored = storage.put_file(version.storage_key, upload.path)
     version.row_count = rows
     version.report = {
         "valid": True,
@@ -171,6 +173,25 @@ def add_version(
         ),
     )
     return Outcome(version_read(dataset, version), True, resolved, version.id)
+
+
+@contextmanager
+def _stored_meanwhile(
+    storage: Storage, key: str, path: Path
+) -> Iterator[Callable[[], StoredObject]]:
+    """Store ``path`` under ``key`` in a thread; the context yields the wait for it.
+
+    If the block raises, the thread is waited for and the stored object deleted, so a refused
+    upload leaves nothing behind (a crash in between leaves an orphan for the sweep).
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="datahub-store") as pool:
+        storing = pool.submit(storage.put_file, key, path)
+        try:
+            yield storing.result
+        except BaseException:
+            if storing.exception() is None:
+                storage.delete(key)
+            raise
 
 
 def sweep_orphans(session: Session, storage: Storage, *, older_than: timedelta) -> list[str]:
