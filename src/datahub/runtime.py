@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from datahub.carbon.indexing import index_version
+from datahub.carbon.indexing import forget_versions, index_version
+from datahub.catalog.service import VersionsDeletedHook
 from datahub.catalog.uploads import VersionHook
 from datahub.db.engine import make_engine, make_session_factory
 from datahub.licensing.registry import LicenceRegistry
@@ -30,6 +31,8 @@ class Runtime:
     storage: Storage
     #: Run on every new dataset version inside its transaction (see catalog.uploads).
     version_hooks: list[VersionHook] = field(default_factory=list)
+    #: Run when a dataset's versions are deleted, inside that transaction (see catalog.service).
+    deletion_hooks: list[VersionsDeletedHook] = field(default_factory=list)
     _read_factory: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @contextmanager
@@ -66,4 +69,5 @@ def build_runtime(settings: Settings) -> Runtime:
         licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
         storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
         version_hooks=[index_version],
+        deletion_hooks=[forget_versions],
     )

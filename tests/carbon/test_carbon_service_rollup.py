@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from datahub.carbon.repository import FACT_TABLES
+from datahub.db.models import DatasetVersion
+from datahub.runtime import Runtime
 from tests.carbon.carbon_world import (
     AYTRE,
     DEPT,
@@ -185,3 +189,36 @@ def test_activity_unit_mismatch_is_a_422_naming_the_row(world: CarbonWorld) -> N
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem["errors"][0]["row"] == 2
     assert activity_id in problem["detail"]
+
+
+def test_deleting_a_dataset_deletes_its_facts(world: CarbonWorld, runtime: Runtime) -> None:
+    """Facts carry no foreign key to their version: the deletion hook must remove them."""
+    world.actor("acteur-usine", AYTRE)
+    dataset_id, first = world.dataset("emissions", INVENTORY)
+    second = world.upload(dataset_id, INVENTORY.replace("1100", "1000"))
+
+    def facts_of(version_id: int) -> int:
+        with runtime.transaction() as session:
+            return sum(
+                session.scalar(
+                    select(func.count()).select_from(table).where(table.version_id == version_id)
+                )
+                or 0
+                for table in FACT_TABLES
+            )
+
+    ids = {first["number"]: 0, second["number"]: 0}
+    with runtime.transaction() as session:
+        for number in ids:
+            ids[number] = session.scalars(
+                select(DatasetVersion.id).where(
+                    DatasetVersion.dataset_id == dataset_id, DatasetVersion.number == number
+                )
+            ).one()
+    old, current = ids[first["number"]], ids[second["number"]]
+    # The new version replaced the old one's facts: 7 own rows, each rolled up (edges, scopes).
+    assert facts_of(old) == 0
+    assert facts_of(current) > 7
+    deleted = world.client.delete(f"/api/v1/datasets/{dataset_id}", headers=world.producer.headers)
+    assert deleted.status_code == 204
+    assert facts_of(current) == 0

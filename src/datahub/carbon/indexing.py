@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -593,6 +593,11 @@ class VersionIndexer:
             report = _index_version_rows(session, self.dataset.kind, version.id)
         version.report = {**(version.report or {}), "carbon": report.as_dict()}
         session.flush()
+
+
+def forget_versions(session: Session, version_ids: Sequence[int]) -> None:
+    """The deletion hook: the facts of deleted versions go with them."""
+    repository.delete_facts(session, version_ids)
 
 
 def index_version(session: Session, dataset: Dataset) -> VersionIndexer | None:

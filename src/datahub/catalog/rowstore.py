@@ -9,11 +9,10 @@ On SQLite the row number is the table's rowid (``INTEGER PRIMARY KEY``), so it n
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pgpq
@@ -33,6 +32,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from datahub.db.bulk import sqlite_insert
 
 TABLE_PREFIX = "rows_"
 ROW = "_row"
@@ -170,55 +171,25 @@ class _CopyLoader(Loader):
 
 
 class _InsertLoader(Loader):
-    """SQLite: multi-row ``INSERT ... VALUES (...), (...)`` statements, many rows per step.
+    """SQLite: multi-row ``INSERT`` statements (:mod:`datahub.db.bulk`).
 
     The row number is the rowid SQLite assigns (1, 2... in a new table). Columns empty throughout
     a batch are left to their default, NULL. Python values are made column by column (a repeated
-    string is made once), then laid out row by row with numpy: the Python-level work per row is
-    what bounds SQLite's bulk load.
+    string is made once): the Python-level work per row is what bounds SQLite's bulk load.
     """
 
     def _write(self, arrays: list[Any], size: int) -> None:
+        dbapi: Any = self.connection.connection.driver_connection
         filled = [
             (c.sql, a) for c, a in zip(self.columns, arrays, strict=True) if a.null_count < len(a)
         ]
         if not filled:  # a batch of blank rows
-            self._run(f"INSERT INTO {self.rows.name} DEFAULT VALUES", [()] * size)
+            dbapi.executemany(f"INSERT INTO {self.rows.name} DEFAULT VALUES", [()] * size)
             return
-        width = len(filled)
-        grid = np.empty((size, width), dtype=object)
+        grid = np.empty((size, len(filled)), dtype=object)
         for j, (_, array) in enumerate(filled):
             grid[:, j] = _python_values(array)
-        per_statement = max(1, min(_ROWS_PER_INSERT, self._max_variables() // width))
-        whole = size - size % per_statement
-        names = [name for name, _ in filled]
-        if whole:
-            values = grid[:whole].reshape(-1, per_statement * width).tolist()
-            self._run(self._insert(names, per_statement), values)
-        if whole < size:
-            rest = grid[whole:].reshape(1, -1).tolist()
-            self._run(self._insert(names, size - whole), rest)
-
-    def _insert(self, names: list[str], rows: int) -> str:
-        one = f"({', '.join('?' for _ in names)})"
-        return f"INSERT INTO {self.rows.name} ({', '.join(names)}) VALUES {', '.join([one] * rows)}"
-
-    def _max_variables(self) -> int:
-        dbapi = self.connection.connection.driver_connection
-        return int(dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
-
-    def _run(self, statement: str, values: list[Any]) -> None:
-        dbapi = self.connection.connection.driver_connection
-        cursor = dbapi.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(statement, values)
-        finally:
-            cursor.close()
-
-
-#: Rows per SQLite ``INSERT`` (fewer when the columns would pass SQLite's limit on parameters);
-#: beyond ~100 the statement grows without the load getting faster.
-_ROWS_PER_INSERT: Final = 128
+        sqlite_insert(dbapi, self.rows.name, [name for name, _ in filled], grid)
 
 
 def _python_values(array: Any) -> Any:

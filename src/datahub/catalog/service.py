@@ -6,7 +6,7 @@ a caller who may not know the dataset exists gets the same 404 as for a dataset 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -218,14 +218,25 @@ def update(
     return read_one(session, resolve(session, licences, ctx.caller, dataset_id))
 
 
+#: Called in a dataset deletion's transaction with the ids of the versions going away, for what
+#: other modules derived from them (the carbon engine's facts).
+VersionsDeletedHook = Callable[[Session, Sequence[int]], None]
+
+
 def delete(
-    session: Session, licences: LicenceRegistry, ctx: RequestContext, dataset_id: str
+    session: Session,
+    licences: LicenceRegistry,
+    ctx: RequestContext,
+    dataset_id: str,
+    hooks: Sequence[VersionsDeletedHook] = (),
 ) -> list[str]:
     """Delete a dataset and its versions; returns the storage keys to remove after commit."""
     resolved = authorize_management(session, licences, ctx, dataset_id, "dataset.delete")
     versions = repository.versions(session, dataset_id)
     keys = [v.storage_key for v in versions]
     repository.drop_rows_tables(session, versions)
+    for hook in hooks:
+        hook(session, [v.id for v in versions])
     audit.record(
         session,
         audit.event_for(

@@ -90,7 +90,9 @@ def update_dataset(
 )
 def delete_dataset(dataset_id: str, runtime: RuntimeDep, ctx: ContextDep) -> Response:
     with audited_transaction(runtime) as session:
-        keys = catalog.delete(session, runtime.licences, ctx, dataset_id)
+        keys = catalog.delete(
+            session, runtime.licences, ctx, dataset_id, hooks=runtime.deletion_hooks
+        )
     for key in keys:  # after commit: a failed delete leaves an orphan, never a dangling version
         runtime.storage.delete(key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
