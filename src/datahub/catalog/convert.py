@@ -162,6 +162,9 @@ def _normalise_number(trimmed: Any, decimal: DecimalMode) -> tuple[Any, Any]:
 
 
 def _to_number(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, list[Check]]:
+    plain = _plain_numbers(trimmed, present)
+    if plain is not None:
+        return plain, []
     normalised, ambiguous = _normalise_number(trimmed, decimal)
     valid = _match(normalised, _NUMBER)
     values = pc.cast(_valid_or_null(normalised, valid), pa.float64())
@@ -172,7 +175,31 @@ def _to_number(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, l
     ]
 
 
+def _plain_numbers(trimmed: Any, present: Any) -> Any | None:
+    """The column as numbers when every value is already written ``1234.5`` or ``-1e3``: Arrow's
+    parser takes them as they are, with no regular expression to run (the slow part). None when
+    any value needs the full path: French spellings, errors, or ``inf``/``nan``, which Arrow
+    reads but :data:`_NUMBER` refuses."""
+    try:
+        values = pc.cast(_valid_or_null(trimmed, present), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    return values if pc.all(pc.is_finite(values)).as_py() is not False else None
+
+
+def _plain_integers(trimmed: Any, present: Any) -> Any | None:
+    """The column as integers when every value is 1 to 18 ASCII digits (as :data:`_INTEGER`
+    takes them, sign aside); None when any value needs the full path."""
+    digits = pc.and_(pc.ascii_is_decimal(trimmed), pc.less_equal(pc.binary_length(trimmed), 18))
+    if not pc.all(pc.or_(pc.invert(present), _mask(digits))).as_py():
+        return None
+    return pc.cast(_valid_or_null(trimmed, present), pa.int64())
+
+
 def _to_integer(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, list[Check]]:
+    plain = _plain_integers(trimmed, present)
+    if plain is not None:
+        return plain, []
     normalised, _ = _normalise_number(trimmed, decimal)
     valid = _match(normalised, _INTEGER)
     if valid.true_count < present.true_count:
@@ -310,6 +337,14 @@ def _scalar(value: Any, spec: FieldSpec) -> Any:
     return pa.scalar(value, spec.arrow_type)
 
 
+def _full_matches(values: Any, pattern: str) -> Any:
+    """``match_substring_regex``, run once per distinct value when values repeat (codes do)."""
+    encoded = pc.dictionary_encode(values)
+    if 4 * len(encoded.dictionary) > len(values):
+        return pc.match_substring_regex(values, pattern)
+    return pc.take(pc.match_substring_regex(encoded.dictionary, pattern), encoded.indices)
+
+
 def _constraint_checks(typed: Any, spec: FieldSpec) -> list[Check]:
     checks: list[Check] = []
     if spec.enum is not None:
@@ -325,7 +360,7 @@ def _constraint_checks(typed: Any, spec: FieldSpec) -> list[Check]:
         checks.append(Check(high, f"{{value}} is above the maximum {spec.maximum}"))
     if spec.type == "string":
         if spec.pattern is not None:
-            matches = pc.match_substring_regex(typed, f"^(?:{spec.pattern})$")
+            matches = _full_matches(typed, f"^(?:{spec.pattern})$")
             bad = pc.and_(_mask(pc.is_valid(typed)), pc.invert(_mask(matches)))
             checks.append(Check(bad, f"{{value}} does not match the pattern {spec.pattern}"))
         if spec.min_length is not None:
