@@ -328,7 +328,8 @@ def _in_scope(
     if scope is not None:
         conditions.append(f.scope == scope)
     if actor is not None:
-        conditions += [f.actor == actor, f.own == true()]
+        # actor <> '' lets the planner use the partial index of actors' facts.
+        conditions += [f.actor == actor, f.actor != "", f.own == true()]
     if actors_only is not None:
         conditions.append(f.actor != "" if actors_only else f.actor == "")
     if sector is not None:
