@@ -50,10 +50,11 @@ class Upload:
 
 
 class VersionWatcher(Protocol):
-    """Follows one upload: sees each stored batch, then finishes in the upload's transaction."""
+    """Follows one upload: sees each batch, then finishes in the upload's transaction."""
 
     def add(self, batch: Any, first_row: int) -> None:
-        """A valid batch of typed rows, numbered from ``first_row``."""
+        """A valid batch of typed rows, numbered from ``first_row``; called in the thread that
+        reads the file, so it must not use the session."""
 
     def finish(self, version: DatasetVersion) -> None:
         """Called once every row is stored, before commit. Raising aborts the upload."""
@@ -133,13 +134,10 @@ def add_version(
     with _stored_meanwhile(storage, version.storage_key, upload.path) as storing:
         with (
             repository.rows_loader(session, version) as loader,
-            closing(prefetched(parsed.batches())) as batches,
+            closing(prefetched(_watched(parsed.batches(), watchers))) as batches,
         ):
             for batch in batches:
-                first_row = loader.count + 1
                 loader.add(batch)
-                for watcher in watchers:
-                    watcher.add(batch, first_row)
         repository.finish_rows_table(session, version)
         stored = storing()
     rows = loader.count
@@ -173,6 +171,16 @@ def add_version(
         ),
     )
     return Outcome(version_read(dataset, version), True, resolved, version.id)
+
+
+def _watched(batches: Iterator[Any], watchers: Sequence[VersionWatcher]) -> Iterator[Any]:
+    """The batches, shown to the watchers in the reading thread (the writing one is busier)."""
+    first_row = 1
+    for batch in batches:
+        for watcher in watchers:
+            watcher.add(batch, first_row)
+        yield batch
+        first_row += batch.num_rows
 
 
 @contextmanager
