@@ -237,17 +237,13 @@ def _write_rolled_up(
         for ancestor in sorted(hierarchy.ancestors(code))
     )
     repository.bulk_insert(session, CarbonRollupEdge, edges)
+    measures = list(measure(next(iter(groups.values())))) if groups else []
+    columns = ["scope", "version_id", *keys, "own", *measures]
     own = (
-        {
-            "scope": key[0],
-            "version_id": version_id,
-            **dict(zip(keys, key[1:], strict=True)),
-            "own": True,
-            **measure(value),
-        }
+        (key[0], version_id, *key[1:], True, *measure(value).values())
         for key, value in groups.items()
     )
-    report.facts += repository.bulk_insert(session, table, own)
+    report.facts += repository.bulk_insert_rows(session, table, columns, own)
     repository.roll_up(session, table, version_id, keys)
 
 

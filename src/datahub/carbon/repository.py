@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import (
@@ -199,48 +199,59 @@ def other_versions(session: Session, dataset_id: str, keep: int) -> list[int]:
 
 
 def bulk_insert(session: Session, table: type[Any], rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert dict rows in batches of :data:`_BATCH` (a COPY each on PostgreSQL, multi-row
-    INSERTs on SQLite: the ORM's per-row parameter handling cost more than the insert);
-    returns the count. The rows all have the same keys.
+    """Insert dict rows (all with the same keys); see :func:`bulk_insert_rows`."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    names = list(first)
+    values = ([row[name] for name in names] for row in chain([first], iterator))
+    return bulk_insert_rows(session, table, names, values)
+
+
+def bulk_insert_rows(
+    session: Session, table: type[Any], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert rows given as values in the order of ``columns``, in batches of :data:`_BATCH` (a
+    COPY each on PostgreSQL, multi-row INSERTs on SQLite: the ORM's per-row parameter handling
+    cost more than the insert); returns the count.
 
     Each batch is gathered before it is written: ``rows`` may be reading the same connection.
     """
     write = _copy if session.get_bind().dialect.name == "postgresql" else _executemany
+    names = list(columns)
     count = 0
     iterator = iter(rows)
     while batch := list(islice(iterator, _BATCH)):
-        write(session, table.__table__, list(batch[0]), batch)
+        write(session, table.__table__, names, batch)
         count += len(batch)
     return count
 
 
-def _copy(session: Session, table: Table, names: list[str], batch: list[Mapping[str, Any]]) -> None:
+def _copy(session: Session, table: Table, names: list[str], batch: list[Sequence[Any]]) -> None:
     quote = session.get_bind().dialect.identifier_preparer.quote
     dbapi = session.connection().connection.driver_connection
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in batch:
-            copy.write_row([row[name] for name in names])
+            copy.write_row(row)
 
 
 def _executemany(
-    session: Session, table: Table, names: list[str], batch: list[Mapping[str, Any]]
+    session: Session, table: Table, names: list[str], batch: list[Sequence[Any]]
 ) -> None:
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    convert = [table.c[name].type.bind_processor(dialect) for name in names]
-    values = [
-        tuple(
-            row[name] if to_db is None or row[name] is None else to_db(row[name])
-            for name, to_db in zip(names, convert, strict=True)
-        )
-        for row in batch
-    ]
+    grid = object_grid(batch, len(names))
+    for j, name in enumerate(names):
+        to_db = table.c[name].type.bind_processor(dialect)
+        if to_db is not None:
+            grid[:, j] = [None if v is None else to_db(v) for v in grid[:, j]]
     sqlite_insert(
         session.connection().connection.driver_connection,
         quote(table.name),
         [quote(name) for name in names],
-        object_grid(values, len(names)),
+        grid,
     )
 
 
