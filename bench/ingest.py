@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import httpx
 import psycopg
@@ -219,7 +220,8 @@ def main() -> None:
         baseline = min(baselines, key=lambda r: r["wall"])
         print(
             f"baseline  pyarrow parse + PostgreSQL COPY: {baseline['wall']:6.2f} s  "
-            f"{baseline['rows_per_s']:>10,.0f} rows/s  (parse {baseline['parse']:.2f} s)"
+            f"{baseline['rows_per_s']:>10,.0f} rows/s  (parse {baseline['parse']:.2f} s; "
+            f"median of runs {median(r['wall'] for r in baselines):.2f} s)"
         )
         for backend in args.backends:
             result = min(runs[backend], key=lambda r: r["wall"])
@@ -228,7 +230,8 @@ def main() -> None:
             print(
                 f"API → {backend:<8}                          : {result['wall']:6.2f} s  "
                 f"{result['rows_per_s']:>10,.0f} rows/s  ratio {ratio:.2f} of baseline  "
-                f"server peak RSS {result['peak_mb']:.0f} MB (idle {result['idle_mb']:.0f} MB)"
+                f"server peak RSS {result['peak_mb']:.0f} MB (idle {result['idle_mb']:.0f} MB); "
+                f"median of runs {median(r['wall'] for r in runs[backend]):.2f} s"
             )
 
 
