@@ -8,7 +8,7 @@ A file with more distinct keys than :data:`MAX_GROUPS` is summed by the database
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pyarrow as pa
@@ -54,13 +54,13 @@ class EmissionSums:
         self._flush()
         return not self.overflow
 
-    def totals(self) -> Iterator[tuple[Any, ...]]:
-        """``(*KEYS, value)`` of every group, once :meth:`complete`."""
+    def table(self) -> Any:
+        """``(*KEYS, value)`` of every group, as an Arrow table, once :meth:`complete`."""
         assert not self.overflow
         assert not self._pending
         if self._totals is None:
-            return iter(())
-        return zip(*(self._totals[name].to_pylist() for name in (*KEYS, "value")), strict=True)
+            return pa.table({**{k: pa.array([], pa.string()) for k in KEYS}, "value": []})
+        return self._totals
 
     def _flush(self) -> None:
         if self.overflow or not self._pending:
@@ -92,3 +92,52 @@ class EmissionSums:
 def _sum(table: Any) -> Any:
     summed = table.group_by(list(KEYS), use_threads=False).aggregate([("value", "sum")])
     return summed.select([*KEYS, "value_sum"]).rename_columns([*KEYS, "value"])
+
+
+#: Conversion of a ``(unit, ghg)`` pair: (ghg label, gas the mass is of, tonnes per unit).
+Conversion = tuple[str, str, float]
+
+
+def emission_facts(
+    totals: Any,
+    conversions: Mapping[tuple[str | None, str | None], Conversion],
+    located: Mapping[str, str],
+) -> Any:
+    """The own facts of an emissions version from its sums, column-wise: each sum converted to
+    tonnes of its gas and counted at its territory, or at its actor's location when known.
+    Columns: scope, sector, year, ghg (label), gas, actor ("" for none), value."""
+    by_pair = {(unit or "", ghg or ""): c for (unit, ghg), c in conversions.items()}
+    pairs = pa.table(
+        {
+            "unit": [unit for unit, _ in by_pair],
+            "ghg": [ghg for _, ghg in by_pair],
+            "label": [c[0] for c in by_pair.values()],
+            "gas": [c[1] for c in by_pair.values()],
+            "multiplier": pa.array([c[2] for c in by_pair.values()], pa.float64()),
+        }
+    )
+    rows = (
+        totals.select(["territory", "sector", "year", "actor", "value"])
+        .append_column("unit", pc.fill_null(totals["unit"], ""))
+        .append_column("ghg", pc.fill_null(totals["ghg"], ""))
+    )
+    rows = rows.join(pairs, keys=["unit", "ghg"], join_type="inner", use_threads=False)
+    actor = pc.fill_null(rows["actor"], "")
+    scope = rows["territory"]
+    if located:
+        homes = pa.array([located.get(a) for a in actor.to_pylist()], pa.string())
+        scope = pc.coalesce(homes, scope)
+    converted = pa.table(
+        {
+            "scope": scope,
+            "sector": rows["sector"],
+            "year": rows["year"],
+            "ghg": rows["label"],
+            "gas": rows["gas"],
+            "actor": actor,
+            "value": pc.multiply(rows["value"], rows["multiplier"]),
+        }
+    )
+    keys = ["scope", "sector", "year", "ghg", "gas", "actor"]
+    summed = converted.group_by(keys, use_threads=False).aggregate([("value", "sum")])
+    return summed.rename_columns([*keys, "value"])

@@ -24,10 +24,12 @@ from datetime import date
 from functools import cache
 from typing import Any, Final
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from datahub.carbon import repository
-from datahub.carbon.emission_sums import EmissionSums
+from datahub.carbon.emission_sums import EmissionSums, emission_facts
 from datahub.carbon.sectors import LAND_USES
 from datahub.carbon.sequestration import (
     CHANGE_UNIT,
@@ -228,15 +230,7 @@ def _write_rolled_up(
     report: Report,
 ) -> None:
     """Insert ``groups`` (keyed by ``(territory, *keys)``) as own facts, then roll them up."""
-    territories = {key[0] for key in groups}
-    known = repository.known_territories(session, territories)
-    report.unknown_territories |= territories - known
-    edges = (
-        {"version_id": version_id, "territory": code, "ancestor": ancestor}
-        for code in sorted(known)
-        for ancestor in sorted(hierarchy.ancestors(code))
-    )
-    repository.bulk_insert(session, CarbonRollupEdge, edges)
+    _write_edges(session, version_id, {key[0] for key in groups}, hierarchy, report)
     measures = list(measure(next(iter(groups.values())))) if groups else []
     columns = ["scope", "version_id", *keys, "own", *measures]
     own = (
@@ -245,6 +239,20 @@ def _write_rolled_up(
     )
     report.facts += repository.bulk_insert_rows(session, table, columns, own)
     repository.roll_up(session, table, version_id, keys)
+
+
+def _write_edges(
+    session: Session, version_id: int, territories: set[str], hierarchy: Hierarchy, report: Report
+) -> None:
+    """Record the hierarchy the version's territories are rolled up with."""
+    known = repository.known_territories(session, territories)
+    report.unknown_territories |= territories - known
+    edges = (
+        {"version_id": version_id, "territory": code, "ancestor": ancestor}
+        for code in sorted(known)
+        for ancestor in sorted(hierarchy.ancestors(code))
+    )
+    repository.bulk_insert(session, CarbonRollupEdge, edges)
 
 
 def index_emissions_in_database(
@@ -287,24 +295,18 @@ def index_emission_sums(
     }
     if not conversions:
         return
-    totals = list(sums.totals())
-    actors = {total[3] for total in totals if total[3]}
+    totals = sums.table()
+    actors = set(pc.unique(totals["actor"]).drop_null().to_pylist()) - {""}
     located = repository.actor_locations(session, actors) if actors else {}
-    groups: dict[tuple[str, str, int, str, str, str], float] = defaultdict(float)
-    for territory, sector, year, actor, ghg, unit, value in totals:
-        label, gas, multiplier = conversions[(unit, ghg)]
-        home = (located.get(actor) if actor else None) or territory
-        groups[(home, sector, year, label, gas, actor or "")] += value * multiplier
+    facts = emission_facts(totals, conversions, located)
     report.skipped_rows += sums.missing
-    _write_rolled_up(
-        session,
-        CarbonEmissionFact,
-        version_id,
-        ("sector", "year", "ghg", "gas", "actor"),
-        groups,
-        lambda v: {"value": v},
-        hierarchy,
-        report,
+    _write_edges(session, version_id, set(pc.unique(facts["scope"]).to_pylist()), hierarchy, report)
+    own = facts.append_column(
+        "version_id", pa.repeat(pa.scalar(version_id, pa.int64()), facts.num_rows)
+    ).append_column("own", pa.repeat(True, facts.num_rows))
+    report.facts += repository.insert_table(session, CarbonEmissionFact, own)
+    repository.roll_up(
+        session, CarbonEmissionFact, version_id, ("sector", "year", "ghg", "gas", "actor")
     )
 
 
