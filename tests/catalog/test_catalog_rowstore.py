@@ -10,6 +10,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from datahub.catalog import rowstore
+from datahub.catalog.convert import ARROW_TYPES
 from datahub.runtime import Runtime
 
 TYPES = ["integer", "number", "boolean", "date", "datetime", "string"]
@@ -47,19 +48,11 @@ def _values(i: int) -> dict[str, Any]:
 
 def test_every_type_and_null_survives_the_bulk_load_in_row_order(runtime: Runtime) -> None:
     columns = [{"name": t, "type": t} for t in TYPES]
-    arrow = {
-        "integer": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "datetime": pa.timestamp("us"),
-        "string": pa.string(),
-    }
     # 300 rows in batches of 130 and 170: neither is a multiple of the rows per INSERT (128),
     # and row numbers must continue from one batch to the next.
     expected = [_values(i) for i in range(300)]
     batches = [
-        pa.RecordBatch.from_pylist(part, schema=pa.schema([(t, arrow[t]) for t in TYPES]))
+        pa.RecordBatch.from_pylist(part, schema=pa.schema([(t, ARROW_TYPES[t]) for t in TYPES]))
         for part in (expected[:130], expected[130:])
     ]
     count, stored = _load(runtime, 9001, columns, batches)

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from datahub.catalog import kinds
 from datahub.catalog.convert import (
+    ARROW_TYPES,
     DecimalMode,
     FieldSpec,
     TypeInference,
@@ -649,7 +650,7 @@ class ParsedTable:
         fields = []
         for column in self.columns:
             if column.declared or column.name in self._inferred or self.format != "parquet":
-                fields.append(pa.field(column.name, _ARROW[column.type]))
+                fields.append(pa.field(column.name, ARROW_TYPES[column.type]))
             else:
                 fields.append(
                     pa.field(column.name, self._kept_type(self._source_type(column.name)))
@@ -734,16 +735,6 @@ class ParsedTable:
                         return found
                 seen.add(value)
         return found
-
-
-_ARROW: Final[dict[str, Any]] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("us"),
-}
 
 
 def open_table(

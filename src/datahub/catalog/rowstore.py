@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
 )
 
+from datahub.catalog.convert import ARROW_TYPES
 from datahub.db.bulk import sqlite_insert
 
 TABLE_PREFIX = "rows_"
@@ -93,19 +94,9 @@ def drop(connection: Connection, rows: Table) -> None:
     rows.drop(connection, checkfirst=True)
 
 
-_ARROW_TYPES: dict[str, Any] = {
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("us"),
-    "string": pa.string(),
-}
-
-
 def _arrow_for(column: RowColumn, array: Any) -> Any:
     """Cast a batch column to what the stored column holds (integers stay integers...)."""
-    target = _ARROW_TYPES[column.type]
+    target = ARROW_TYPES[column.type]
     return array if array.type == target else array.cast(target)
 
 
@@ -149,7 +140,7 @@ class _CopyLoader(Loader):
         self._stack = ExitStack()
         names = [ROW, *(c.sql for c in self.columns)]
         self._schema = pa.schema(
-            [(ROW, pa.int64()), *((c.sql, _ARROW_TYPES[c.type]) for c in self.columns)]
+            [(ROW, pa.int64()), *((c.sql, ARROW_TYPES[c.type]) for c in self.columns)]
         )
         self._encoder = pgpq.ArrowToPostgresBinaryEncoder(self._schema)
         dbapi = self.connection.connection.driver_connection
