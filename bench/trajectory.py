@@ -174,7 +174,7 @@ def load(settings: Settings, communes: int, years: int, actors: int) -> None:
         # The upload's own path: rows go through the loader, the carbon hook watches them.
         watcher = index_version(session, dataset)
         assert watcher is not None
-        with rowstore.Loader(connection, table, stored) as loader:
+        with rowstore.loader(connection, table, stored) as loader:
             for chunk in _chunks(raw_rows(communes, years, actors), 100_000):
                 first_row = loader.count + 1
                 batch = _batch(chunk)
