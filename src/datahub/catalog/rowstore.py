@@ -9,6 +9,7 @@ On SQLite the row number is the table's rowid (``INTEGER PRIMARY KEY``), so it n
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ def _arrow_for(column: RowColumn, array: Any) -> Any:
     return array if array.type == target else array.cast(target)
 
 
-class Loader:
+class Loader(ABC):
     """Appends Arrow batches to a version's (new, empty) table, numbering rows from 1.
 
     Use it as a context manager; :func:`loader` picks the bulk path of the connection's database.
@@ -125,8 +126,9 @@ class Loader:
         self._write([_arrow_for(c, batch.column(c.name)) for c in self.columns], size)
         self.count += size
 
+    @abstractmethod
     def _write(self, arrays: list[Any], size: int) -> None:
-        raise NotImplementedError
+        """Store ``arrays`` (one per column, ``size`` rows) after the rows stored so far."""
 
 
 class _CopyLoader(Loader):
