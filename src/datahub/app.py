@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_runtime:
-            app.state.runtime = build_runtime(settings)
+            app.state.runtime = build_runtime(settings, serving=True)
         # Fail the jobs a crashed process left queued or running, now and from time to time.
         sweeper = Sweeper(app.state.runtime, sweep=upload_jobs.sweep)
         await asyncio.to_thread(sweeper.start)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
 from datahub.catalog.uploads import VersionHook
-from datahub.db.engine import make_engine, make_session_factory
+from datahub.db.checkpoint import WalCheckpointer
+from datahub.db.engine import make_engine, make_session_factory, sqlite_file
 from datahub.licensing.registry import LicenceRegistry
 from datahub.resources import shipped_folder
 from datahub.settings import Settings
@@ -33,6 +34,8 @@ class Runtime:
     version_hooks: list[VersionHook] = field(default_factory=list)
     #: Run when a dataset's versions are deleted, inside that transaction (see catalog.service).
     deletion_hooks: list[VersionsDeletedHook] = field(default_factory=list)
+    #: SQLite in a serving process: checkpoints the WAL so that commits do not.
+    checkpointer: WalCheckpointer | None = None
     _read_factory: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @contextmanager
@@ -55,13 +58,18 @@ class Runtime:
             yield session
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
         if self._read_factory is not None and self._read_factory.kw.get("bind") is not None:
             self._read_factory.kw["bind"].dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.database_url)
+def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
+    """``serving``: a long-lived process answering requests; on SQLite its commits then leave
+    the WAL checkpoint to a thread (see datahub.db.checkpoint)."""
+    database = sqlite_file(settings.database_url) if serving else None
+    engine = make_engine(settings.database_url, sqlite_autocheckpoint=database is None)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -70,4 +78,5 @@ def build_runtime(settings: Settings) -> Runtime:
         storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
         version_hooks=[index_version],
         deletion_hooks=[forget_versions],
+        checkpointer=WalCheckpointer(database).start() if database is not None else None,
     )

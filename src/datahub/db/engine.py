@@ -19,6 +19,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN; take the write lock explicitly at BEGIN
     # IMMEDIATE so concurrent writers queue on busy_timeout instead of failing to upgrade a lock.
@@ -29,11 +33,18 @@ def _sqlite_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    sqlite_immediate: bool = True,
+    sqlite_autocheckpoint: bool = True,
+) -> Engine:
     """Create the engine; for SQLite, create the file's folder on first start.
 
     ``sqlite_immediate=False`` gives an engine for long reads (streamed exports), whose
-    transactions take no write lock and read a snapshot (WAL).
+    transactions take no write lock and read a snapshot (WAL). ``sqlite_autocheckpoint=False``
+    leaves checkpoints to a :class:`~datahub.db.checkpoint.WalCheckpointer`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -44,6 +55,8 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True)
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not sqlite_autocheckpoint:
+            event.listen(engine, "connect", _no_autocheckpoint)
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -52,6 +65,14 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True)
         event.listen(engine, "begin", _sqlite_begin if sqlite_immediate else _sqlite_deferred)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
