@@ -59,7 +59,8 @@ class EmissionSums:
         assert not self.overflow
         assert not self._pending
         if self._totals is None:
-            return pa.table({**{k: pa.array([], pa.string()) for k in KEYS}, "value": []})
+            empty = {k: pa.array([], pa.int64() if k == "year" else pa.string()) for k in KEYS}
+            return pa.table({**empty, "value": pa.array([], pa.float64())})
         return self._totals
 
     def _flush(self) -> None:

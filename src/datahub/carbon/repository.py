@@ -6,15 +6,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, islice
-from typing import Any, Final
+from typing import Any
 
-import pgpq
-import pyarrow as pa
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
-    Float,
-    Integer,
     Select,
     String,
     Table,
@@ -32,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from datahub.catalog import rows as catalog_rows
-from datahub.db.bulk import object_grid, sqlite_insert
+from datahub.db import bulk
 from datahub.db.models import (
     Actor,
     CarbonActivityFact,
@@ -223,7 +218,7 @@ def bulk_insert_rows(
 
     Each batch is gathered before it is written: ``rows`` may be reading the same connection.
     """
-    write = _copy if session.get_bind().dialect.name == "postgresql" else _executemany
+    write = _copy if session.get_bind().dialect.name == "postgresql" else _insert_many
     names = list(columns)
     count = 0
     iterator = iter(rows)
@@ -235,37 +230,22 @@ def bulk_insert_rows(
 
 def insert_table(session: Session, table: type[Any], data: Any) -> int:
     """Insert the rows of an Arrow table whose column names are the table's; returns the count.
-    On PostgreSQL one binary COPY (pgpq), each column cast to its column's type first."""
+    On PostgreSQL one binary COPY, each column cast to its SQL type's encoding first."""
     if data.num_rows == 0:
         return 0
-    columns = table.__table__.c
     names = list(data.column_names)
     if session.get_bind().dialect.name != "postgresql":
         values = zip(*(data[name].to_pylist() for name in names), strict=True)
         return bulk_insert_rows(session, table, names, values)
-    typed = pa.table({name: data[name].cast(_ARROW[type(columns[name].type)]) for name in names})
-    encoder = pgpq.ArrowToPostgresBinaryEncoder(typed.schema)
+    schema = bulk.copy_schema(table.__table__, names)
     quote = session.get_bind().dialect.identifier_preparer.quote
-    statement = (
-        f"COPY {quote(table.__tablename__)} ({', '.join(map(quote, names))}) "
-        "FROM STDIN (FORMAT binary)"
-    )
     dbapi = session.connection().connection.driver_connection
-    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        copy.write(encoder.write_header())
-        for batch in typed.to_batches():
-            copy.write(encoder.write_batch(batch))
-        copy.write(encoder.finish())
-    return int(typed.num_rows)
-
-
-#: Arrow types whose binary COPY encoding is the column type's (int4 is not int8).
-_ARROW: Final[dict[type[Any], Any]] = {
-    String: pa.string(),
-    Integer: pa.int32(),
-    Float: pa.float64(),
-    Boolean: pa.bool_(),
-}
+    with bulk.postgres_copy(
+        dbapi, quote(table.__tablename__), [quote(n) for n in names], schema
+    ) as send:
+        for batch in data.cast(schema).to_batches():
+            send(batch)
+    return int(data.num_rows)
 
 
 def _copy(session: Session, table: Table, names: list[str], batch: list[Sequence[Any]]) -> None:
@@ -277,17 +257,17 @@ def _copy(session: Session, table: Table, names: list[str], batch: list[Sequence
             copy.write_row(row)
 
 
-def _executemany(
+def _insert_many(
     session: Session, table: Table, names: list[str], batch: list[Sequence[Any]]
 ) -> None:
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    grid = object_grid(batch, len(names))
+    grid = bulk.object_grid(batch, len(names))
     for j, name in enumerate(names):
         to_db = table.c[name].type.bind_processor(dialect)
         if to_db is not None:
             grid[:, j] = [None if v is None else to_db(v) for v in grid[:, j]]
-    sqlite_insert(
+    bulk.sqlite_insert(
         session.connection().connection.driver_connection,
         quote(table.name),
         [quote(name) for name in names],

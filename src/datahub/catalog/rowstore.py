@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pgpq
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
@@ -35,7 +34,7 @@ from sqlalchemy import (
 )
 
 from datahub.catalog.convert import ARROW_TYPES
-from datahub.db.bulk import sqlite_insert
+from datahub.db import bulk
 
 TABLE_PREFIX = "rows_"
 ROW = "_row"
@@ -132,35 +131,25 @@ class Loader(ABC):
 
 
 class _CopyLoader(Loader):
-    """PostgreSQL: one binary ``COPY`` stays open for the whole load, fed by pgpq's encoder.
-
-    The binary format spares the server parsing text (numbers above all) and us formatting it,
-    and the server stores rows while the next batch is being parsed.
-    """
+    """PostgreSQL: one binary ``COPY`` stays open for the whole load (:mod:`datahub.db.bulk`),
+    so the server stores rows while the next batch is being parsed."""
 
     def __enter__(self) -> Loader:
         self._stack = ExitStack()
         names = [ROW, *(c.sql for c in self.columns)]
-        self._schema = pa.schema(
-            [(ROW, pa.int64()), *((c.sql, ARROW_TYPES[c.type]) for c in self.columns)]
-        )
-        self._encoder = pgpq.ArrowToPostgresBinaryEncoder(self._schema)
+        self._schema = bulk.copy_schema(self.rows, names)
         dbapi = self.connection.connection.driver_connection
-        cursor = self._stack.enter_context(dbapi.cursor())  # type: ignore[union-attr]
-        statement = f"COPY {self.rows.name} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
-        self._copy = self._stack.enter_context(cursor.copy(statement))
-        self._copy.write(self._encoder.write_header())
+        self._send = self._stack.enter_context(
+            bulk.postgres_copy(dbapi, self.rows.name, names, self._schema)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            self._copy.write(self._encoder.finish())
         self._stack.__exit__(*exc)  # type: ignore[arg-type]
 
     def _write(self, arrays: list[Any], size: int) -> None:
         numbers = pa.array(np.arange(self.count + 1, self.count + size + 1, dtype=np.int64))
-        batch = pa.RecordBatch.from_arrays([numbers, *arrays], schema=self._schema)
-        self._copy.write(self._encoder.write_batch(batch))
+        self._send(pa.RecordBatch.from_arrays([numbers, *arrays], schema=self._schema))
 
 
 class _InsertLoader(Loader):
@@ -182,7 +171,7 @@ class _InsertLoader(Loader):
         grid = np.empty((size, len(filled)), dtype=object)
         for j, (_, array) in enumerate(filled):
             grid[:, j] = _python_values(array)
-        sqlite_insert(dbapi, self.rows.name, [name for name, _ in filled], grid)
+        bulk.sqlite_insert(dbapi, self.rows.name, [name for name, _ in filled], grid)
 
 
 def _python_values(array: Any) -> Any:

@@ -46,10 +46,10 @@ def make_engine(
     transactions take no write lock and read a snapshot (WAL). ``sqlite_autocheckpoint=False``
     leaves checkpoints to a :class:`~datahub.db.checkpoint.WalCheckpointer`.
     """
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_backend_name() == "sqlite":
+        database = sqlite_file(url)
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
