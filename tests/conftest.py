@@ -28,7 +28,6 @@ from datahub.settings import Settings
 from tests.liveserver import live_server  # noqa: F401  (a fixture shared by all tests)
 from tests.s3server import s3_server  # noqa: F401  (a session fixture shared by all tests)
 
-SHARED = Path(os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 PG_URL = os.environ.get("DATAHUB_TEST_DATABASE_URL")
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
@@ -25,11 +23,9 @@ from datahub.carbon.sequestration import (
     compute_sequestration,
 )
 from datahub.errors import UnitMismatch, ValidationFailed
+from tests.paths import TEST_DATA
 
-SHARED = Path(
-    os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
-)
-ALDO = SHARED / "data/reference/aldo"
+ALDO = TEST_DATA / "reference/aldo"
 C_TO_CO2 = 44 / 12
 CROPLAND_CLC = {"211", "212", "213", "241", "242", "243", "244"}
 GRASSLAND_CLC = {"231", "321", "322", "323"}

@@ -6,8 +6,6 @@ Expected values are the worked examples of research/carbon.md §4, recomputed in
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import pytest
 
@@ -24,10 +22,7 @@ from datahub.carbon.trajectory import (
     target_path,
 )
 from datahub.errors import ValidationFailed
-
-SHARED = Path(
-    os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
-)
+from tests.paths import TEST_DATA
 
 
 def _value(path: tuple[Point, ...], year: int) -> float:
@@ -74,7 +69,7 @@ def test_snbc_territorialised_residential_rate() -> None:
     rows = {
         int(r["annee"]): float(r["cae_1.c_residentiel_tCO2e"])
         for r in csv.DictReader(
-            (SHARED / "data/reference/snbc/tet-snbc-territorialisee-fixture.csv").open(
+            (TEST_DATA / "reference/snbc/tet-snbc-territorialisee-fixture.csv").open(
                 encoding="utf-8"
             )
         )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import pytest
 
@@ -19,14 +17,12 @@ from datahub.carbon.units import (
     to_tco2e,
 )
 from datahub.errors import UnitMismatch, ValidationFailed
+from tests.paths import TEST_DATA
 
-SHARED = Path(
-    os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
-)
 FACTORS = {
     row["key"]: float(row["value"])
     for row in csv.DictReader(
-        (SHARED / "data/reference/reference-factors.csv").open(encoding="utf-8")
+        (TEST_DATA / "reference/reference-factors.csv").open(encoding="utf-8")
     )
 }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,9 @@ from datahub.catalog.csv_writer import iter_csv
 from datahub.catalog.readers import MAX_ERRORS, open_table
 from datahub.catalog.sniff import detect_format
 from datahub.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from tests.paths import TEST_DATA
 
-SHARED = Path(
-    os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
-)
-ALDO = SHARED / "data/reference/aldo"
+ALDO = TEST_DATA / "reference/aldo"
 
 HEADER = "year;territory;sector;value;unit\n"
 

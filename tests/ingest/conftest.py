@@ -5,19 +5,18 @@ No test here touches the network except the ``live`` ones (skipped by default).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.paths import TEST_DATA
 
 from datahub.ingest.contract import ConnectorContext
 from datahub.ingest.http import build_http_client
 
-SHARED = Path(os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-RECORDED = SHARED / "fixtures" / "connectors"
+RECORDED = TEST_DATA / "connectors"
 LOCAL = Path(__file__).resolve().parent / "fixtures"
 FIXED_NOW = datetime(2025, 6, 25, 16, 0, tzinfo=UTC)
 USER_AGENT = "datahub-tests/0.1 (+https://datahub.example)"

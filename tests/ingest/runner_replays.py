@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,14 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 from tests.conftest import Persona
+from tests.paths import TEST_DATA
 
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import RequestContext
 from datahub.db.models import Dataset, DatasetVersion, Territory, TerritoryParent
 from datahub.runtime import Runtime
 
-SHARED = Path(os.environ.get("DATAHUB_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-RECORDED = SHARED / "fixtures" / "connectors"
+RECORDED = TEST_DATA / "connectors"
 LOCAL = Path(__file__).resolve().parent / "fixtures"
 
 Handler = Callable[[httpx.Request], httpx.Response]

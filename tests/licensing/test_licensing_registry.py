@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from datahub.errors import NotFound
 from datahub.licensing.registry import LicenceFileError, LicenceRegistry
+from tests.paths import TEST_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("DATAHUB_SHARED", ROOT.parent / "shared"))
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +74,7 @@ def test_aliases_resolve(registry: LicenceRegistry, alias: str, licence_id: str)
 
 def test_data_gouv_fr_licence_list_maps_onto_the_registry(registry: LicenceRegistry) -> None:
     # The recorded /api/1/datasets/licenses/ answer: each of its ids and URLs we claim resolves.
-    listing = json.loads(
-        (SHARED / "fixtures/connectors/data_gouv/datasets_licenses.json").read_text()
-    )
+    listing = json.loads((TEST_DATA / "connectors/data_gouv/datasets_licenses.json").read_text())
     by_id = {entry["id"]: entry for entry in listing}
     for dg_id, licence_id in [
         ("lov2", "etalab-2.0"),
