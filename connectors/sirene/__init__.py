@@ -2,9 +2,10 @@
 
 A SIREN gives the legal unit located at its head office (``id = siren:<SIREN>``); a SIRET gives
 that establishment (``id = siret:<SIRET>``), read from ``matching_etablissements`` or the head
-office. The NAF code (rév. 2) maps to a PCAET sector by division (:func:`naf_sector`). Unknown or
-non-public ("non-diffusible") entities come back as 200 with no result and are reported as
-skipped. Personal data (``dirigeants``, ``elus``) is never read.
+office. The NAF code (rév. 2) maps to a PCAET sector through the hub's one mapping,
+:func:`datahub.ingest.contract.sector_for_naf`. Unknown or non-public ("non-diffusible")
+entities come back as 200 with no result and are reported as skipped.
+Personal data (``dirigeants``, ``elus``) is never read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datahub.ingest.contract import (
     FatalConnectorError,
     Produced,
     raise_for_upstream,
+    sector_for_naf,
 )
 
 API = "https://recherche-entreprises.api.gouv.fr"
@@ -36,41 +38,6 @@ class SireneParams(BaseModel):
     skip_missing: bool = Field(
         default=True, description="skip identifiers the API does not know (else fail the run)"
     )
-
-
-# NAF rév. 2 division (2 digits) → PCAET sector. Construction (F) counts as industry, as in the
-# territorial inventories; water supply (36) is a service; households as employers are residential.
-_DIVISION_SECTORS: list[tuple[range, str]] = [
-    (range(1, 4), "agriculture"),
-    (range(5, 10), "industry"),
-    (range(10, 19), "industry"),
-    (range(19, 20), "energy"),
-    (range(20, 34), "industry"),
-    (range(35, 36), "energy"),
-    (range(36, 37), "tertiary"),
-    (range(37, 40), "waste"),
-    (range(41, 44), "industry"),
-    (range(45, 49), "tertiary"),
-    (range(50, 52), "other_transport"),
-    (range(52, 97), "tertiary"),
-    (range(97, 99), "residential"),
-    (range(99, 100), "tertiary"),
-]
-
-
-def naf_sector(naf: str | None) -> str | None:
-    """PCAET sector of a NAF code such as ``'49.41A'``; None when unknown."""
-    if not naf or len(naf) < 2 or not naf[:2].isdigit():
-        return None
-    division = int(naf[:2])
-    if division == 49:
-        # 49.1/49.2 rail, 49.5 pipelines; 49.3/49.4 passenger and freight road transport.
-        group = naf[3:4]
-        return "road_transport" if group in ("3", "4") else "other_transport"
-    for divisions, sector in _DIVISION_SECTORS:
-        if division in divisions:
-            return sector
-    return None
 
 
 def _float(value: Any) -> float | None:
@@ -104,7 +71,7 @@ def actor_from_result(result: dict[str, Any], identifier: str) -> ActorRecord:
         siret=establishment.get("siret") or (identifier if len(identifier) == 14 else None),
         name=result.get("nom_complet") or result.get("nom_raison_sociale") or siren,
         naf=naf,
-        sector=naf_sector(naf),
+        sector=sector_for_naf(naf),
         territory=f"commune:{commune}" if commune else None,
         lon=_float(establishment.get("longitude")),
         lat=_float(establishment.get("latitude")),

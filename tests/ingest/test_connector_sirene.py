@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from connectors.sirene import SireneParams, connector, naf_sector
+from connectors.sirene import SireneParams, connector
 
 from datahub.ingest.contract import ActorRecord, FatalConnectorError
+from datahub.ingest.contract import sector_for_naf as naf_sector
 
 ANSWERS = {
     "130025265": "search_q_130025265_dinum.json",

@@ -26,6 +26,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from datahub.errors import DatahubError
+from datahub.vocabulary import sector_for_naf as sector_for_naf
 
 Kind: TypeAlias = Literal[
     "emissions",
