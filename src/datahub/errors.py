@@ -103,15 +103,3 @@ class ValidationFailed(DatahubError):
 class UnitMismatch(ValidationFailed):
     code = "unit-mismatch"
     title = "Unit mismatch"
-
-
-class RateLimited(DatahubError):
-    status = 429
-    code = "rate-limited"
-    title = "Too many requests"
-
-
-class ServiceUnavailable(DatahubError):
-    status = 503
-    code = "service-unavailable"
-    title = "Service unavailable"

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     String,
     Table,
     and_,
@@ -339,14 +338,6 @@ def current_versions(
     ]
 
 
-def _years(query: Select[Any], column: Any, year_from: int | None, year_to: int | None) -> Any:
-    if year_from is not None:
-        query = query.where(column >= year_from)
-    if year_to is not None:
-        query = query.where(column <= year_to)
-    return query
-
-
 def _in_scope(
     f: Any,
     scope: str | None,
@@ -556,18 +547,6 @@ def hdd_by_year(
         f.version_id.in_(version_ids), f.territory.in_(territories)
     )
     return [(int(v), t, int(y), float(h)) for v, t, y, h in session.execute(query)]
-
-
-def count_facts(session: Session, version_id: int) -> int:
-    total = 0
-    for table in (CarbonEmissionFact, CarbonActivityFact, CarbonLandFact):
-        total += (
-            session.scalar(
-                select(func.count()).select_from(table).where(table.version_id == version_id)
-            )
-            or 0
-        )
-    return total
 
 
 # --- targets ------------------------------------------------------------------------------------

@@ -317,14 +317,6 @@ def build_series(
     return tuple(series), tuple(withheld)
 
 
-def sum_cells(records: Iterable[tuple[int, str, float]]) -> dict[tuple[int, str], float]:
-    """Sum ``(year, key, tCO2e)`` records into cells."""
-    out: dict[tuple[int, str], float] = {}
-    for year, key, value in records:
-        out[(year, key)] = out.get((year, key), 0.0) + value
-    return out
-
-
 def build_trajectory(
     emissions: Mapping[tuple[int, str], float],
     sequestration: Mapping[int, float] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, select, update
+from sqlalchemy import Select, Table, delete, func, select
 from sqlalchemy.orm import Session
 from text_unidecode import unidecode
 
@@ -141,10 +141,6 @@ def next_version_number(session: Session, dataset_id: str) -> int:
 
 def storage_keys(session: Session) -> set[str]:
     return set(session.scalars(select(DatasetVersion.storage_key)))
-
-
-def touch(session: Session, dataset_id: str, **values: Any) -> None:
-    session.execute(update(Dataset).where(Dataset.id == dataset_id).values(**values))
 
 
 # ---- rows -------------------------------------------------------------------------------------

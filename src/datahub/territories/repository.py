@@ -109,9 +109,5 @@ def list_actors(
     return rows, total
 
 
-def actor_ids_in(session: Session, territories: set[str]) -> set[str]:
-    return set(session.scalars(select(Actor.id).where(Actor.territory_code.in_(territories))))
-
-
 def get_target(session: Session, code: str) -> Target | None:
     return session.get(Target, code)

@@ -42,11 +42,6 @@ class TerritoryRead(BaseModel):
     updated_at: datetime
 
 
-class TerritoryPage(BaseModel):
-    data: list[TerritoryRead]
-    meta: dict[str, Any]
-
-
 class ActorCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
