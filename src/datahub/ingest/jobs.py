@@ -39,14 +39,13 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from datahub import observability
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.db.models import Job
 from datahub.errors import DatahubError, FieldError, NotFound
-from datahub.ingest import queue, registry
+from datahub.ingest import queue, registry, repository
 from datahub.ingest.runner import (
     ProgressCallback,
     RunnerRuntime,
@@ -194,12 +193,7 @@ def read_any(runtime: RunnerRuntime, job_id: str) -> JobRead:
 
 def _mine(session: Session, job_id: str, *states: str, **values: Any) -> bool:
     """Update the job if this process owns it and it is in one of ``states``."""
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.worker == queue.worker_id(), Job.state.in_(states))
-        .values(**values)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return repository.update_if_owned(session, job_id, queue.worker_id(), states, values)
 
 
 def start(runtime: RunnerRuntime, job_id: str) -> None:

@@ -36,10 +36,10 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from datahub.db.models import Job
+from datahub.ingest import repository
 from datahub.ingest.runner import RunnerRuntime
 
 log = logging.getLogger(__name__)
@@ -98,13 +98,7 @@ def claim(runtime: RunnerRuntime) -> Job | None:
     The job stays ``queued`` (owned) until :func:`datahub.ingest.jobs.start` runs it.
     """
     with runtime.transaction() as session:
-        job = session.scalars(
-            select(Job)
-            .where(Job.state == "queued", Job.worker.is_(None))
-            .order_by(Job.created_at, Job.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        job = repository.oldest_unowned_queued(session)
         if job is None:
             return None
         job.worker, job.heartbeat_at = worker_id(), _now()
@@ -117,11 +111,7 @@ def claim(runtime: RunnerRuntime) -> Job | None:
 
 def beat(runtime: RunnerRuntime, job_ids: Sequence[str]) -> None:
     with runtime.transaction() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.worker == worker_id(), Job.state.in_(ACTIVE))
-            .values(heartbeat_at=_now())
-        )
+        repository.refresh_heartbeats(session, job_ids, worker_id(), ACTIVE, _now())
 
 
 class Heartbeats:
@@ -174,14 +164,12 @@ heartbeats = Heartbeats()
 
 
 def _interrupted(session: Session, stale_after: timedelta, *, lock: bool) -> list[Job]:
-    query = select(Job).where(Job.state.in_(ACTIVE), Job.worker.is_not(None))
-    if lock:
-        # Skip rows a finishing run has locked: it is alive, and about to end the job itself.
-        query = query.with_for_update(skip_locked=True)
+    # With lock, rows a finishing run has locked are skipped: it is alive, and about to end the
+    # job itself.
     cutoff = _now() - stale_after
     return [
         job
-        for job in session.scalars(query)
+        for job in repository.owned_in_states(session, ACTIVE, lock=lock)
         if job.heartbeat_at is None or job.heartbeat_at < cutoff or process_gone(job.worker or "")
     ]
 

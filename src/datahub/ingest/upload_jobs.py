@@ -21,9 +21,8 @@ from datahub import observability
 from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
 from datahub.catalog import uploads
-from datahub.db.models import Job
 from datahub.errors import DatahubError
-from datahub.ingest import jobs, queue
+from datahub.ingest import jobs, queue, repository
 from datahub.ingest.runner import RunnerRuntime
 
 log = logging.getLogger(__name__)
@@ -140,6 +139,6 @@ def sweep(runtime: RunnerRuntime) -> list[str]:
     swept = queue.sweep_quietly(runtime)
     if swept:
         with runtime.read_session() as session:
-            for job in session.query(Job).filter(Job.id.in_(swept), Job.kind == UPLOAD):
+            for job in repository.jobs_of_kind(session, swept, UPLOAD):
                 discard_staged(runtime, job.params)
     return swept
