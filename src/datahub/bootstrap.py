@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from datahub.accounts import repository as accounts_repository
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.accounts.schemas import OrganizationCreate, UserCreate
@@ -106,7 +105,7 @@ def init_instance(
     report.storage_created = runtime.storage.ensure_ready()
     org_id = territory.replace(":", "-")
     with runtime.transaction() as session:
-        if accounts_repository.get_organization(session, org_id) is None:
+        if accounts.find_organization(session, org_id) is None:
             accounts.create_organization(
                 session,
                 OrganizationCreate(
@@ -117,7 +116,7 @@ def init_instance(
                 ),
             )
             report.organization_created = True
-        if accounts_repository.get_user_by_email(session, admin_email) is None:
+        if accounts.find_user_by_email(session, admin_email) is None:
             user, report.token = accounts.create_user(
                 session, UserCreate(email=admin_email, organization_id=org_id, role="admin")
             )

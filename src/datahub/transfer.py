@@ -21,13 +21,12 @@ from typing import Any
 import pyarrow as pa
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Date, LargeBinary, Table, func, insert, select, text
+from sqlalchemy import Date, LargeBinary, Table
 from sqlalchemy.orm import Session
 
-from datahub.catalog import repository as catalog_repository
 from datahub.catalog import rows as catalog_rows
-from datahub.db import migrate
-from datahub.db.base import Base
+from datahub.catalog import service as catalog
+from datahub.db import migrate, snapshot
 from datahub.db.models import DatasetVersion, Organization
 from datahub.db.types import UTCDateTime
 from datahub.errors import Conflict, ValidationFailed
@@ -107,14 +106,12 @@ def export_instance(runtime: Runtime, folder: Path, progress: Progress = _quiet)
         "files": 0,
     }
     with runtime.read_session() as session:
-        for table in Base.metadata.sorted_tables:
-            query = select(table).order_by(*table.primary_key.columns)
-            rows = (dict(r._mapping) for r in session.execute(query))
+        for table in snapshot.tables():
             manifest["tables"][table.name] = _write_lines(
-                folder / "tables" / f"{table.name}.jsonl", rows
+                folder / "tables" / f"{table.name}.jsonl", snapshot.records(session, table)
             )
             progress(table.name, manifest["tables"][table.name])
-        for version in session.scalars(select(DatasetVersion).order_by(DatasetVersion.id)):
+        for version in catalog.all_versions(session):
             _write_lines(
                 folder / "rows" / f"{version.id}.jsonl",
                 (
@@ -138,45 +135,25 @@ def _file_path(folder: Path, key: str) -> Path:
     return path
 
 
-def _reset_sequences(session: Session) -> None:
-    """PostgreSQL: move each serial sequence past the imported ids."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for table in Base.metadata.sorted_tables:
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1:
-            continue
-        sequence = session.scalar(
-            text("SELECT pg_get_serial_sequence(:t, :c)"),
-            {"t": f'"{table.name}"', "c": keys[0].name},
-        )
-        if sequence:
-            highest = int(session.scalar(select(func.max(keys[0]))) or 0)
-            session.execute(
-                text("SELECT setval(:s, :v, :called)"),
-                {"s": sequence, "v": max(highest, 1), "called": highest > 0},
-            )
-
-
 def _load_rows(session: Session, version: DatasetVersion, path: Path) -> None:
     names = [c["name"] for c in version.columns]
-    catalog_repository.create_rows_table(session, version)
-    chunk: list[list[Any]] = []
-    with catalog_repository.rows_loader(session, version) as loader:
 
-        def flush() -> None:
-            if chunk:
-                columns = list(zip(*chunk, strict=True))[1:]  # the row number is implied
-                arrays = [pa.array(list(values)) for values in columns]
-                loader.add(pa.RecordBatch.from_arrays(arrays, names=names))
-                chunk.clear()
-
+    def batches() -> Iterator[pa.RecordBatch]:
+        chunk: list[list[Any]] = []
         for record in _read_lines(path):
             chunk.append(record)
             if len(chunk) >= CHUNK:
-                flush()
-        flush()
-    catalog_repository.finish_rows_table(session, version)
+                yield _batch(chunk, names)
+                chunk = []
+        if chunk:
+            yield _batch(chunk, names)
+
+    catalog.load_rows(session, version, batches())
+
+
+def _batch(chunk: list[list[Any]], names: list[str]) -> pa.RecordBatch:
+    columns = list(zip(*chunk, strict=True))[1:]  # the row number is implied
+    return pa.RecordBatch.from_arrays([pa.array(list(values)) for values in columns], names=names)
 
 
 def import_instance(runtime: Runtime, folder: Path, progress: Progress = _quiet) -> dict[str, Any]:
@@ -192,21 +169,21 @@ def import_instance(runtime: Runtime, folder: Path, progress: Progress = _quiet)
     stored: list[str] = []
     try:
         with runtime.transaction() as session:
-            if session.scalar(select(func.count()).select_from(Organization)):
+            if not snapshot.is_empty(session, Organization.__table__):
                 raise Conflict("the target instance is not empty")
-            for table in Base.metadata.sorted_tables:
+            for table in snapshot.tables():
                 decode = _decoder(table)
                 batch: list[dict[str, Any]] = []
                 for record in _read_lines(folder / "tables" / f"{table.name}.jsonl"):
                     batch.append(decode(record))
                     if len(batch) >= CHUNK:
-                        session.execute(insert(table), batch)
+                        snapshot.insert_records(session, table, batch)
                         batch = []
                 if batch:
-                    session.execute(insert(table), batch)
+                    snapshot.insert_records(session, table, batch)
                 progress(table.name, manifest["tables"].get(table.name, 0))
-            _reset_sequences(session)
-            for version in session.scalars(select(DatasetVersion).order_by(DatasetVersion.id)):
+            snapshot.reset_sequences(session)
+            for version in catalog.all_versions(session):
                 _load_rows(session, version, folder / "rows" / f"{version.id}.jsonl")
                 source = folder / "files" / version.storage_key
                 saved = runtime.storage.put_file(version.storage_key, source)

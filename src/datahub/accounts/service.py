@@ -29,6 +29,10 @@ def get_organization(session: Session, org_id: str) -> Organization:
     return org
 
 
+def find_organization(session: Session, org_id: str) -> Organization | None:
+    return repository.get_organization(session, org_id)
+
+
 def list_organizations(session: Session) -> Sequence[Organization]:
     return repository.list_organizations(session)
 
@@ -49,6 +53,14 @@ def issue_token(session: Session, user: User) -> str:
     session.add(ApiToken(user_id=user.id, token_hash=tokens.hash_token(token), prefix=token[:8]))
     session.flush()
     return token
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    return repository.get_user(session, user_id)
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return repository.get_user_by_email(session, email)
 
 
 def get_user(session: Session, user_id: int) -> User:

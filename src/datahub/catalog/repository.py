@@ -139,6 +139,10 @@ def next_version_number(session: Session, dataset_id: str) -> int:
     return int(last or 0) + 1
 
 
+def all_versions(session: Session) -> Sequence[DatasetVersion]:
+    return session.scalars(select(DatasetVersion).order_by(DatasetVersion.id)).all()
+
+
 def storage_keys(session: Session) -> set[str]:
     return set(session.scalars(select(DatasetVersion.storage_key)))
 

@@ -6,10 +6,11 @@ a caller who may not know the dataset exists gets the same 404 as for a dataset 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyarrow as pa
 from slugify import slugify
 from sqlalchemy.orm import Session
 
@@ -339,6 +340,24 @@ def version_read(dataset: Dataset, version: DatasetVersion) -> VersionRead:
         created_at=version.created_at,
         current=version.number == dataset.current_version,
     )
+
+
+def exists(session: Session, dataset_id: str) -> bool:
+    return repository.exists(session, dataset_id)
+
+
+def all_versions(session: Session) -> Sequence[DatasetVersion]:
+    """Every version of every dataset, in creation order (instance export and import)."""
+    return repository.all_versions(session)
+
+
+def load_rows(session: Session, version: DatasetVersion, batches: Iterable[pa.RecordBatch]) -> None:
+    """Create the version's rows table and fill it with ``batches`` (instance import)."""
+    repository.create_rows_table(session, version)
+    with repository.rows_loader(session, version) as loader:
+        for batch in batches:
+            loader.add(batch)
+    repository.finish_rows_table(session, version)
 
 
 def list_versions(session: Session, resolved: Resolved) -> list[VersionRead]:

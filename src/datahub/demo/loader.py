@@ -29,7 +29,6 @@ from datahub.accounts.schemas import OrganizationCreate
 from datahub.carbon import service as carbon
 from datahub.carbon.schemas import TargetWrite
 from datahub.carbon.sectors import EMISSION_SECTORS
-from datahub.catalog import repository as catalog_repository
 from datahub.catalog import service as catalog
 from datahub.catalog.schemas import DatasetCreate
 from datahub.catalog.uploads import Upload, add_version
@@ -350,7 +349,7 @@ def _datasets(runtime: Runtime, ctx: RequestContext, report: DemoReport) -> None
                 provenance={"source": "datahub demo"},
             )
             with runtime.transaction() as session:
-                if not catalog_repository.exists(session, spec.id):
+                if not catalog.exists(session, spec.id):
                     catalog.create(
                         session,
                         runtime.licences,

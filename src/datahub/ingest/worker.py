@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from datahub.accounts import repository as accounts
+from datahub.accounts import service as accounts
 from datahub.accounts.caller import Caller, RequestContext, Role
 from datahub.db.models import Job
 from datahub.errors import DatahubError, Forbidden
@@ -21,8 +21,8 @@ PURPOSES = {jobs.CONNECTOR_RUN: "connector run", upload_jobs.UPLOAD: "upload of"
 
 def creator_context(session: Session, job: Job) -> RequestContext:
     """The caller a queued job runs as: its creator, with the role they have now."""
-    user = accounts.get_user(session, job.created_by) if job.created_by is not None else None
-    organization = accounts.get_organization(session, user.organization_id) if user else None
+    user = accounts.find_user(session, job.created_by) if job.created_by is not None else None
+    organization = accounts.find_organization(session, user.organization_id) if user else None
     if user is None or organization is None:
         raise Forbidden("the user who started this job no longer exists")
     role: Role = user.role  # type: ignore[assignment]
