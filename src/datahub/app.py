@@ -25,6 +25,7 @@ from datahub.api.routes import (
     grants,
     health,
     licenses,
+    notifications,
     organizations,
     territories,
     trajectories,
@@ -65,6 +66,7 @@ def api_router() -> APIRouter:
         audit,
         users,
         trajectories,
+        notifications,
     ):
         router.include_router(module.router)
     return router

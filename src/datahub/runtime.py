@@ -14,10 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
+from datahub.catalog.subscriptions import version_notifier
 from datahub.catalog.uploads import VersionHook
 from datahub.db.checkpoint import WalCheckpointer
 from datahub.db.engine import make_engine, make_session_factory, sqlite_file
+from datahub.ingest.http import build_http_client
 from datahub.licensing.registry import LicenceRegistry
+from datahub.notifications.delivery import Delivery, Sender
+from datahub.notifications.mail import Mailer
 from datahub.resources import shipped_folder
 from datahub.settings import Settings
 from datahub.storage import Storage, storage_from_url
@@ -36,6 +40,8 @@ class Runtime:
     deletion_hooks: list[VersionsDeletedHook] = field(default_factory=list)
     #: SQLite in a serving process: checkpoints the WAL so that commits do not.
     checkpointer: WalCheckpointer | None = None
+    #: A serving process: delivers the notification outbox (see datahub.notifications).
+    sender: Sender | None = None
     _read_factory: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @contextmanager
@@ -58,6 +64,8 @@ class Runtime:
             yield session
 
     def close(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
@@ -70,13 +78,33 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     the WAL checkpoint to a thread (see datahub.db.checkpoint)."""
     database = sqlite_file(settings.database_url) if serving else None
     engine = make_engine(settings.database_url, sqlite_autocheckpoint=database is None)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
         storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
-        version_hooks=[index_version],
+        version_hooks=[index_version, version_notifier(settings.base_url)],
         deletion_hooks=[forget_versions],
         checkpointer=WalCheckpointer(database).start() if database is not None else None,
+    )
+    if serving:
+        runtime.sender = Sender(
+            notification_delivery(runtime), settings.notification_interval_seconds
+        ).start()
+    return runtime
+
+
+def notification_delivery(runtime: Runtime) -> Delivery:
+    """Mail through ``DATAHUB_SMTP_URL`` (none when unset), webhooks to public hosts only."""
+    settings = runtime.settings
+    smtp = settings.smtp_url.get_secret_value() if settings.smtp_url is not None else None
+    return Delivery(
+        transaction=runtime.transaction,
+        mailer=Mailer.from_url(smtp, settings.mail_from) if smtp else None,
+        http=build_http_client(
+            "datahub-webhooks/1",
+            max_attempts=1,
+            allowed_hosts=frozenset(settings.webhook_allowed_hosts),
+        ),
     )

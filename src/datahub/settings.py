@@ -96,3 +96,19 @@ class Settings(BaseSettings):
         "127.0.0.1",
         description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs/CIDRs, or *).",
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Mail server for notifications: smtp://[user:password@]host[:port]"
+        "[?starttls=true] or smtps://…; no mail is sent when unset.",
+    )
+    mail_from: str = Field(
+        "datahub <noreply@localhost>", description="Sender address of notification e-mails."
+    )
+    notification_interval_seconds: float = Field(
+        5.0, gt=0, description="How often a serving process delivers queued notifications."
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts webhooks may be delivered to although they are not public addresses; "
+        "every other private, loopback or link-local address is refused.",
+    )

@@ -77,6 +77,11 @@ def request_access(level: str, who: str) -> int:
     return metadata(level, who, ok=201)
 
 
+def signed_in(rule: Callable[[str, str], int]) -> Callable[[str, str], int]:
+    """Routes about the caller's own account: 401 without a token, whatever the dataset."""
+    return lambda level, who: 401 if who == "anonymous" else rule(level, who)
+
+
 Rule = Callable[[str, str], int]
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/datasets/{dataset_id}"): metadata,
@@ -95,6 +100,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/datasets/{dataset_id}/access-requests"): request_access,
     ("POST", "/api/v1/access-requests/{request_id}/approve"): lambda lv, who: manage(lv, who, 200),
     ("POST", "/api/v1/access-requests/{request_id}/deny"): lambda lv, who: manage(lv, who, 200),
+    ("GET", "/api/v1/datasets/{dataset_id}/subscription"): signed_in(metadata),
+    ("PUT", "/api/v1/datasets/{dataset_id}/subscription"): signed_in(data),
+    ("DELETE", "/api/v1/datasets/{dataset_id}/subscription"): signed_in(
+        lambda lv, who: metadata(lv, who, ok=204)
+    ),
 }
 # Routes listing datasets: checked by whether the dataset appears (see test_lists_and_dcat).
 LISTING_ROUTES = {("GET", "/api/v1/datasets"), ("GET", "/api/v1/catalog/dcat")}

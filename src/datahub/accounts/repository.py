@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,15 @@ def list_organizations(session: Session) -> Sequence[Organization]:
 
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email)).first()
+
+
+def users_with_roles(
+    session: Session, roles: Collection[str], organization_id: str | None = None
+) -> Sequence[User]:
+    query = select(User).where(User.role.in_(roles)).order_by(User.id)
+    if organization_id is not None:
+        query = query.where(User.organization_id == organization_id)
+    return session.scalars(query).all()
 
 
 def get_user(session: Session, user_id: int) -> User | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -79,6 +79,32 @@ def set_role(session: Session, user_id: int, role: Role) -> User:
     return user
 
 
+def emails_with_roles(
+    session: Session, roles: Collection[Role], organization_id: str | None = None
+) -> list[str]:
+    """The addresses of the users holding one of ``roles`` (in one organisation, if named)."""
+    return [u.email for u in repository.users_with_roles(session, roles, organization_id)]
+
+
+def caller_for(session: Session, user_id: int) -> Caller | None:
+    """The caller a user is now (role and charter membership as they stand); None if gone."""
+    user = repository.get_user(session, user_id)
+    org = repository.get_organization(session, user.organization_id) if user else None
+    if user is None or org is None:
+        return None
+    return _caller(user, org)
+
+
+def _caller(user: User, org: Organization) -> Caller:
+    return Caller(
+        user_id=user.id,
+        email=user.email,
+        organization_id=org.id,
+        organization_member=org.member,
+        role=user.role,  # type: ignore[arg-type]
+    )
+
+
 def authenticate(session: Session, bearer: str | None) -> Caller:
     """The caller behind a bearer token; anonymous without one; 401 for a bad one."""
     if bearer is None:
@@ -87,10 +113,4 @@ def authenticate(session: Session, bearer: str | None) -> Caller:
     if found is None or not tokens.matches(bearer, found[0].token_hash):
         raise Unauthenticated("invalid or revoked token")
     _token, user, org = found
-    return Caller(
-        user_id=user.id,
-        email=user.email,
-        organization_id=org.id,
-        organization_member=org.member,
-        role=user.role,  # type: ignore[arg-type]
-    )
+    return _caller(user, org)

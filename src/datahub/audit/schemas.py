@@ -25,6 +25,9 @@ ACTIONS = (
     "access_request.deny",
     "token.create",
     "user.role_change",
+    "dataset.subscribe",
+    "webhook.create",
+    "webhook.delete",
 )
 
 

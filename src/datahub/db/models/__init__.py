@@ -14,6 +14,7 @@ from datahub.db.models.catalog import Dataset, DatasetTerritory, DatasetVersion
 from datahub.db.models.identity import ApiToken, Organization, User
 from datahub.db.models.jobs import Job
 from datahub.db.models.licensing import AccessRequest, Grant
+from datahub.db.models.notifications import DatasetSubscription, Notification, Webhook
 from datahub.db.models.territories import Actor, Target, Territory, TerritoryParent
 
 __all__ = [
@@ -29,14 +30,17 @@ __all__ = [
     "CarbonRollupEdge",
     "CarbonSequestrationFactor",
     "Dataset",
+    "DatasetSubscription",
     "DatasetTerritory",
     "DatasetVersion",
     "Grant",
     "Job",
+    "Notification",
     "OpenReadCount",
     "Organization",
     "Target",
     "Territory",
     "TerritoryParent",
+    "Webhook",
     "User",
 ]
