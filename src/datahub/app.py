@@ -27,6 +27,7 @@ from datahub.api.routes import (
     licenses,
     notifications,
     organizations,
+    plans,
     territories,
     trajectories,
     users,
@@ -67,6 +68,7 @@ def api_router() -> APIRouter:
         users,
         trajectories,
         notifications,
+        plans,
     ):
         router.include_router(module.router)
     return router

@@ -28,6 +28,8 @@ ACTIONS = (
     "dataset.subscribe",
     "webhook.create",
     "webhook.delete",
+    "plan.update",
+    "actor_target.update",
 )
 
 

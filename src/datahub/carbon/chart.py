@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import matplotlib
 from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from datahub.carbon.plan_schemas import ScenarioOut
 from datahub.carbon.sectors import SECTOR_LABELS_FR, SECTORS
 from datahub.carbon.trajectory import TrajectoryResult
 
@@ -57,9 +58,12 @@ def render_svg(
     title: str = DEFAULT_TITLE,
     subtitle: str | None = None,
     labels: Mapping[str, str] | None = None,
+    scenario: ScenarioOut | None = None,
 ) -> bytes:
     """The chart as SVG bytes (UTF-8). ``labels`` names breakdown keys (default: sectors)."""
-    return render(result, title=title, subtitle=subtitle, labels=labels, fmt="svg")
+    return render(
+        result, title=title, subtitle=subtitle, labels=labels, fmt="svg", scenario=scenario
+    )
 
 
 def render(
@@ -71,6 +75,7 @@ def render(
     fmt: Literal["svg", "png"] = "svg",
     width_in: float = 11.0,
     height_in: float = 6.2,
+    scenario: ScenarioOut | None = None,
 ) -> bytes:
     """The chart in ``fmt`` (PNG is for previews and tests)."""
     matplotlib.use("Agg")
@@ -83,10 +88,14 @@ def render(
         extent.append(sum(v for v in y.breakdown.values() if v > 0) or (y.emissions or 0.0))
         extent.extend([-(y.sequestration or 0.0), y.net or 0.0, y.emissions or 0.0])
     extent.extend(p.value for p in target)
+    if scenario:
+        extent.extend(v for p in scenario.series for v in (p.baseline, p.net))
     divisor, unit = _scale(extent)
 
     years = [y.year for y in series]
     x_max = max([*years, *(p.year for p in target)], default=0)
+    if scenario and scenario.series:
+        x_max = max(x_max, scenario.to_year)
     neutral = projection.neutrality_year if projection else None
     if neutral is not None and x_max and neutral <= x_max + 30:
         x_max = max(x_max, neutral)
@@ -248,6 +257,9 @@ def render(
                 color="#2f6b2a",
             )
 
+    if scenario and scenario.series:
+        handles.extend(_draw_scenario(ax, scenario, divisor))
+
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.set_xlabel("Année")
     ax.set_ylabel(f"{unit} par an")
@@ -285,3 +297,48 @@ def render(
         buffer, format=fmt, metadata={"Date": None, "Title": title} if fmt == "svg" else None
     )
     return buffer.getvalue()
+
+
+_WEDGE_COLOURS: Final = ("#8cd17d", "#b6e3a8", "#59a14f", "#cfe8c4", "#499894", "#a6d5cf")
+_MAX_WEDGES: Final = 6
+
+
+def _draw_scenario(ax: Any, scenario: ScenarioOut, divisor: float) -> list[object]:
+    """The plan's scenario as a line, the emissions each action avoids as wedges above it (up
+    to the baseline), the biggest first; the smaller ones share one wedge."""
+    years = [p.year for p in scenario.series]
+    handles: list[object] = []
+    ranked = [a.id for a in scenario.actions]
+    shown, rest = ranked[:_MAX_WEDGES], ranked[_MAX_WEDGES:]
+    titles = {a.id: a.title for a in scenario.actions}
+    bands = [([a], titles[a]) for a in shown] + ([(rest, "Autres actions")] if rest else [])
+    lower = [p.net / divisor for p in scenario.series]
+    for i, (ids, label) in enumerate(bands):
+        upper = [
+            low + sum(p.contributions.get(a, 0.0) for a in ids) / divisor
+            for low, p in zip(lower, scenario.series, strict=True)
+        ]
+        colour = _WEDGE_COLOURS[i % len(_WEDGE_COLOURS)]
+        ax.fill_between(years, lower, upper, color=colour, alpha=0.7, linewidth=0, zorder=3)
+        handles.append(Patch(facecolor=colour, alpha=0.7, label=f"Évité : {label[:40]}"))
+        lower = upper
+    (line,) = ax.plot(
+        years,
+        [p.net / divisor for p in scenario.series],
+        color="#2f6b2a",
+        linewidth=2.2,
+        zorder=7,
+        label="Scénario du plan",
+    )
+    handles.append(line)
+    if scenario.neutrality_year is not None:
+        ax.annotate(
+            f"Neutralité (plan) : {scenario.neutrality_year}",
+            xy=(scenario.neutrality_year, 0),
+            xytext=(6, -14),
+            textcoords="offset points",
+            fontsize=9,
+            color="#2f6b2a",
+            fontweight="bold",
+        )
+    return handles

@@ -38,6 +38,8 @@ from datahub.db.models import (
     CarbonSequestrationFactor,
     Dataset,
     DatasetVersion,
+    Organization,
+    PlanVersion,
     Target,
     Territory,
     TerritoryParent,
@@ -554,3 +556,23 @@ def hdd_by_year(
 
 def get_target(session: Session, code: str) -> Target | None:
     return session.get(Target, code)
+
+
+# --- action plans --------------------------------------------------------------------------------
+
+
+def plan_version(session: Session, code: str, number: int | None) -> PlanVersion | None:
+    """A version of the territory's plan, or its latest one."""
+    query = select(PlanVersion).where(PlanVersion.territory_code == code)
+    if number is not None:
+        query = query.where(PlanVersion.number == number)
+    return session.scalars(query.order_by(PlanVersion.number.desc()).limit(1)).first()
+
+
+def add_plan_version(session: Session, version: PlanVersion) -> None:
+    session.add(version)
+    session.flush()
+
+
+def organization_with_siren(session: Session, siren: str) -> str | None:
+    return session.scalars(select(Organization.id).where(Organization.siren == siren)).first()

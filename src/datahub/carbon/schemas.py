@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from datahub.carbon.plan_schemas import BudgetOut, ReferenceOut, ScenarioOut
+
 By = Literal["sector", "ghg", "none"]
 Basis = Literal["inventory", "actors"]
 Approach = Literal["territorial", "footprint"]
@@ -84,6 +86,9 @@ class TrajectoryRead(BaseModel):
     projection: ProjectionOut | None
     withheld: list[WithheldOut]
     sources: list[SourceOut]
+    budget: BudgetOut | None = Field(None, description="With a target (contract §8)")
+    reference: ReferenceOut | None = Field(None, description="With ?reference=<dataset id>")
+    scenario: ScenarioOut | None = Field(None, description="With ?scenario=plan")
 
 
 class TargetWrite(BaseModel):

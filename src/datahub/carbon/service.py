@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import repository
+from datahub.carbon import repository, steering
 from datahub.carbon.indexing import most_specific_first, tco2e_per_unit
 from datahub.carbon.schemas import (
     Approach,
@@ -99,6 +99,8 @@ class TrajectoryParams:
     gwp: GwpSet | None = None
     climate_corrected: bool = False
     interpolate: bool = False
+    reference: str | None = None
+    scenario: Literal["plan"] | None = None
 
 
 @dataclass(frozen=True)
@@ -749,8 +751,12 @@ def _compute(
         withheld=[WithheldOut(year=c.year, key=c.key, reason=c.reason) for c in result.withheld],
         sources=[_source_out(s) for s in sorted(sources, key=_source_order)],
     )
+    steered = steering.steer(
+        session, licences, ctx, read, result, params.reference, params.scenario
+    )
     licence_list = {s.licence.id: s.licence for s in sources}
-    return Trajectory(read, result, [licence_list[k] for k in sorted(licence_list)])
+    licence_list |= {licence.id: licence for licence in steered.licences}
+    return Trajectory(steered.read, result, [licence_list[k] for k in sorted(licence_list)])
 
 
 def _target_out(

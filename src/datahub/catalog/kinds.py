@@ -24,6 +24,7 @@ STANDARD_KINDS: Final[tuple[str, ...]] = (
     "land_use_change",
     "sequestration_factors",
     "climate",
+    "reference_trajectory",
 )
 GENERIC: Final = "generic"
 KINDS: Final[tuple[str, ...]] = (*STANDARD_KINDS, GENERIC)

@@ -68,6 +68,21 @@ def trajectory_params(
     interpolate: Annotated[
         bool, Query(description="Fill the years between observations linearly (marked).")
     ] = False,
+    reference: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A `reference_trajectory` dataset id: adds `reference` (per year and "
+            "sector) and the observed gap to it (territory and sector trajectories).",
+        ),
+    ] = None,
+    scenario: Annotated[
+        Literal["plan"] | None,
+        Query(
+            description="`plan`: adds `scenario`, the trend from the last observed year minus "
+            "the territory plan's ramped action effects, up to the target year."
+        ),
+    ] = None,
 ) -> service.TrajectoryParams:
     return service.TrajectoryParams(
         year_from=year_from,
@@ -78,6 +93,8 @@ def trajectory_params(
         gwp=gwp,
         climate_corrected=climate_corrected,
         interpolate=interpolate,
+        reference=reference,
+        scenario=scenario,
     )
 
 
@@ -130,6 +147,29 @@ def csv_rows(read: TrajectoryRead) -> Iterator[dict[str, Any]]:
             yield {"year": point.year, "key": "target", "value": target[point.year]}
         if point.year in gaps:
             yield {"year": point.year, "key": "gap", "value": gaps[point.year]}
+    yield from steering_csv_rows(read)
+
+
+def steering_csv_rows(read: TrajectoryRead) -> Iterator[dict[str, Any]]:
+    """The reference (``reference:<key>``, ``reference_gap:<key>``), the scenario (``baseline``,
+    ``scenario``, ``avoided``, ``avoided:<action>``, ``scenario_gap``) and the budget (no year,
+    ``budget:<figure>``)."""
+    for ref in read.reference.years if read.reference else ():
+        for key, value in ref.values.items():
+            yield {"year": ref.year, "key": f"reference:{key}", "value": value}
+        for key, value in ref.gap.items():
+            yield {"year": ref.year, "key": f"reference_gap:{key}", "value": value}
+    for point in read.scenario.series if read.scenario else ():
+        yield {"year": point.year, "key": "baseline", "value": point.baseline}
+        yield {"year": point.year, "key": "scenario", "value": point.net}
+        yield {"year": point.year, "key": "avoided", "value": point.avoided}
+        for action, value in point.contributions.items():
+            yield {"year": point.year, "key": f"avoided:{action}", "value": value}
+        if point.gap is not None:
+            yield {"year": point.year, "key": "scenario_gap", "value": point.gap}
+    for name, value in read.budget.model_dump().items() if read.budget else ():
+        if value is not None:
+            yield {"year": None, "key": f"budget:{name}", "value": value}
 
 
 def _respond(
@@ -161,7 +201,7 @@ def _respond(
             )
             if part
         )
-        body = render_svg(trajectory.result, subtitle=subtitle)
+        body = render_svg(trajectory.result, subtitle=subtitle, scenario=read.scenario)
         return Response(body, media_type="image/svg+xml", headers=headers)
     return Response(
         read.model_dump_json().encode("utf-8"), media_type="application/json", headers=headers

@@ -15,7 +15,7 @@ from datahub.db.models.identity import ApiToken, Organization, User
 from datahub.db.models.jobs import Job
 from datahub.db.models.licensing import AccessRequest, Grant
 from datahub.db.models.notifications import DatasetSubscription, Notification, Webhook
-from datahub.db.models.territories import Actor, Target, Territory, TerritoryParent
+from datahub.db.models.territories import Actor, PlanVersion, Target, Territory, TerritoryParent
 
 __all__ = [
     "AccessRequest",
@@ -38,6 +38,7 @@ __all__ = [
     "Notification",
     "OpenReadCount",
     "Organization",
+    "PlanVersion",
     "Target",
     "Territory",
     "TerritoryParent",

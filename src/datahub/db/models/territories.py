@@ -1,8 +1,9 @@
-"""Territories (with their hierarchy and geometry), actors and territory targets."""
+"""Territories (with their hierarchy and geometry), actors, territory targets and plans."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from datahub.db.base import Base
 from datahub.db.models._common import utcnow
-from datahub.db.types import Geometry, UTCDateTime
+from datahub.db.types import Geometry, JsonColumn, UTCDateTime
 
 
 class Territory(Base):
@@ -65,3 +66,21 @@ class Target(Base):
     target_net: Mapped[float] = mapped_column(Float, default=0.0)
     pathway: Mapped[str] = mapped_column(String(16), default="linear")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlanVersion(Base):
+    """One version of a territory's action plan (contract §8); each PUT adds the next number.
+
+    ``actions`` holds the validated actions as JSON: a plan is read and written whole.
+    """
+
+    __tablename__ = "plan_version"
+
+    territory_code: Mapped[str] = mapped_column(
+        ForeignKey("territory.code", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    organization_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,200 @@
+"""Steering parts of a trajectory (contract §8): budget, reference trajectory, plan scenario.
+
+Called once a trajectory is computed and disclosed: the maths (:mod:`datahub.carbon.budget`,
+:mod:`datahub.carbon.reference`, :mod:`datahub.carbon.scenario`) reads only what the
+trajectory shows, so statistical secrecy carries over to every figure added here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from datahub.accounts.caller import RequestContext
+from datahub.carbon import plans, repository
+from datahub.carbon.budget import compute_budget
+from datahub.carbon.plan_schemas import (
+    BudgetOut,
+    PlanRead,
+    ReferenceOut,
+    ReferencePoint,
+    ScenarioAction,
+    ScenarioOut,
+    ScenarioPoint,
+)
+from datahub.carbon.reference import compare
+from datahub.carbon.scenario import Scenario, build_scenario
+from datahub.carbon.schemas import SourceOut, TrajectoryRead
+from datahub.carbon.trajectory import TrajectoryResult
+from datahub.carbon.units import to_tco2e
+from datahub.catalog import rows
+from datahub.catalog import service as catalog
+from datahub.errors import FieldError, NotFound, ValidationFailed
+from datahub.licensing.registry import Licence, LicenceRegistry
+
+REFERENCE_KIND = "reference_trajectory"
+_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Steered:
+    read: TrajectoryRead
+    licences: list[Licence]
+
+
+def _invalid(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(detail=message, errors=[FieldError(None, name, message)])
+
+
+def _r(value: float) -> float:
+    return round(value, _DIGITS) + 0.0
+
+
+def _reference(
+    session: Session,
+    licences: LicenceRegistry,
+    ctx: RequestContext,
+    dataset_id: str,
+    territory: str,
+    sector: str | None,
+    result: TrajectoryResult,
+    by_sector: bool,
+) -> tuple[ReferenceOut, SourceOut, Licence]:
+    """The reference dataset's rows for the territory (and sector), compared with the result.
+
+    Access as for the dataset's rows: 404 when the caller may not know it, 401/403 (audited)
+    when they may not read it.
+    """
+    resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.trajectory_use")
+    if resolved.dataset.kind != REFERENCE_KIND:
+        raise _invalid("reference", f"dataset {dataset_id!r} is not a {REFERENCE_KIND} dataset")
+    version = catalog.get_version(session, resolved, None)
+    filters = [rows.Filter("territory", "exact", territory)]
+    if sector is not None:
+        filters.append(rows.Filter("sector", "exact", sector))
+    prepared = rows.prepare(version, rows.RowQuery(filters=tuple(filters), page_size=None))
+    values: dict[tuple[int, str], float] = defaultdict(float)
+    count = 0
+    for row in rows.stream(session, prepared):
+        values[(int(row["year"]), row["sector"])] += to_tco2e(float(row["value"]), row["unit"])
+        count += 1
+    catalog.record_read(session, ctx, resolved, version, "dataset.trajectory_use", count)
+    years = compare(result, values, by_sector=by_sector)
+    out = ReferenceOut(
+        dataset=resolved.dataset.id,
+        version=version.number,
+        years=[
+            ReferencePoint(
+                year=y.year,
+                values={k: _r(v) for k, v in y.values.items()},
+                gap={k: _r(v) for k, v in y.gap.items()},
+            )
+            for y in years
+        ],
+    )
+    source = SourceOut(
+        dataset=resolved.dataset.id,
+        version=version.number,
+        licence=resolved.licence.id,
+        licence_url=resolved.licence.url,
+        attribution=catalog.attribution(resolved),
+        use="full",
+    )
+    return out, source, resolved.licence
+
+
+def _scenario_out(scenario: Scenario, plan: PlanRead) -> ScenarioOut:
+    by_id = {a.id: a for a in plan.actions}
+    return ScenarioOut(
+        plan_version=plan.version,
+        from_year=scenario.from_year,
+        to_year=scenario.to_year,
+        series=[
+            ScenarioPoint(
+                year=y.year,
+                baseline=_r(y.baseline),
+                net=_r(y.scenario),
+                avoided=_r(y.avoided),
+                gap=None if y.gap is None else _r(y.gap),
+                contributions={k: _r(v) for k, v in y.contributions.items()},
+            )
+            for y in scenario.series
+        ],
+        actions=[
+            ScenarioAction(
+                id=a.id,
+                title=by_id[a.id].title,
+                sector=by_id[a.id].sector,
+                full_effect=_r(a.full_effect),
+                avoided=_r(a.avoided),
+                share=None if a.share is None else _r(a.share),
+            )
+            for a in sorted(scenario.actions, key=lambda a: -a.avoided)
+        ],
+        neutrality_year=scenario.neutrality_year,
+        unavailable=list(scenario.unavailable),
+    )
+
+
+def steer(
+    session: Session,
+    licences: LicenceRegistry,
+    ctx: RequestContext,
+    read: TrajectoryRead,
+    result: TrajectoryResult,
+    reference: str | None = None,
+    scenario_of: Literal["plan"] | None = None,
+) -> Steered:
+    """``read`` with its budget, and the reference and scenario when asked."""
+    territory, sector = read.scope.territory, read.scope.sector
+    if read.scope.actor is not None and (reference or scenario_of):
+        raise _invalid(
+            "reference" if reference else "scenario",
+            "references and scenarios apply to territory and sector trajectories",
+        )
+    scenario = None
+    scenario_out = None
+    if scenario_of == "plan" and territory is not None:
+        if read.scope.by != "sector":
+            raise _invalid("scenario", "a plan's scenario needs by=sector")
+        try:
+            plan = plans.get_plan(session, territory)
+        except NotFound:
+            raise NotFound(f"territory {territory!r} has no plan") from None
+        target = repository.get_target(session, territory)
+        scenario = build_scenario(
+            result,
+            plans.scenario_actions(plan, sector),
+            horizon=target.target_year if target else None,
+        )
+        scenario_out = _scenario_out(scenario, plan) if scenario else None
+    budget = compute_budget(result, scenario.avoided() if scenario else ())
+    update: dict[str, object] = {
+        "budget": BudgetOut(**{k: _round_any(v) for k, v in vars(budget).items()})
+        if budget
+        else None,
+        "scenario": scenario_out,
+    }
+    extra: list[Licence] = []
+    if reference and territory is not None:
+        compared, source, licence = _reference(
+            session,
+            licences,
+            ctx,
+            reference,
+            territory,
+            sector,
+            result,
+            read.scope.by == "sector",
+        )
+        update["reference"] = compared
+        update["sources"] = [*read.sources, source]
+        extra.append(licence)
+    return Steered(read.model_copy(update=update), extra)
+
+
+def _round_any(value: object) -> object:
+    return _r(value) if isinstance(value, float) else value
