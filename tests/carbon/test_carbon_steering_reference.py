@@ -54,7 +54,8 @@ def test_snbc_reference_and_gap(world: CarbonWorld) -> None:
     reference_id, _ = world.dataset("reference_trajectory", snbc_reference())
     body = world.trajectory(TRAJECTORY, reference=reference_id)
     reference = body["reference"]
-    assert reference["dataset"] == reference_id and reference["version"] == 1
+    assert reference["dataset"] == reference_id
+    assert reference["version"] == 1
     years = {y["year"]: y for y in reference["years"]}
     # Every year of the fixture, 2015..2050.
     assert sorted(years) == list(range(2015, 2051))
