@@ -9,7 +9,8 @@ actors' rows), stores the raw rows in the version's typed row table (``catalog.r
 upload does, and indexes them through the upload's own carbon hook
 (``carbon.indexing.index_version``, watching the batches). Then it times, **through the ASGI
 app** (FastAPI ``TestClient``, anonymous caller, JSON), the territory, sector and actor endpoints
-for a commune, an EPCI, a region and the country, and in the same run a naive
+for a commune, an EPCI, a region and the country (and the territory with
+``?scenario=plan&reference=…``: a 12-action plan and a reference trajectory), and in the same run a naive
 ``GROUP BY year, sector`` over the raw typed rows of the same scopes (the territory codes of the
 scope found first by the recursive hierarchy query).
 ``--communes 35000 --years 36`` is the full 10M-row run. The database is wiped first (give it a
@@ -40,6 +41,8 @@ from datahub.db.models import (
     Dataset,
     DatasetVersion,
     Organization,
+    PlanVersion,
+    Target,
     Territory,
     TerritoryParent,
 )
@@ -49,6 +52,16 @@ from datahub.territories import repository as territory_repository
 
 ORG = "bench-org"
 DATASET = "bench-emissions"
+REFERENCE = "bench-reference"
+SCOPES = {
+    "commune": "commune:10000",
+    "epci": "epci:200000000",
+    "region": "region:10",
+    "country": "country:FR",
+}
+#: The steering variant: the plan's scenario and a reference trajectory, on the series up to
+#: 2030 so the scenario runs 2030..2050 (the synthetic data goes on to 2050).
+STEERING = {"scenario": "plan", "reference": REFERENCE, "to": 2030}
 
 
 def out(text: str) -> None:
@@ -114,10 +127,15 @@ def load(settings: Settings, communes: int, years: int, actors: int) -> None:
     runtime = build_runtime(settings)
     started = time.perf_counter()
     with runtime.transaction() as session:
-        old = session.scalars(select(DatasetVersion.id).where(DatasetVersion.dataset_id == DATASET))
-        for old_id in list(old):
-            rowstore.drop(session.connection(), rowstore.table(old_id, rowstore.layout(COLUMNS)))
-        session.execute(delete(Dataset).where(Dataset.id == DATASET))
+        old = session.execute(
+            select(DatasetVersion.id, DatasetVersion.dataset_id).where(
+                DatasetVersion.dataset_id.in_([DATASET, REFERENCE])
+            )
+        )
+        for old_id, dataset_id in list(old):
+            columns = COLUMNS if dataset_id == DATASET else REFERENCE_COLUMNS
+            rowstore.drop(session.connection(), rowstore.table(old_id, rowstore.layout(columns)))
+        session.execute(delete(Dataset).where(Dataset.id.in_([DATASET, REFERENCE])))
         session.execute(delete(Actor).where(Actor.id.like("bench-actor-%")))
         session.execute(delete(TerritoryParent))
         session.execute(delete(Territory))
@@ -186,9 +204,97 @@ def load(settings: Settings, communes: int, years: int, actors: int) -> None:
         out(f"raw rows: {loader.count:,} stored in {rows_done - started:.1f} s")
         watcher.finish(version)
         facts = session.scalar(select(func.count()).select_from(_fact_table()))
+        load_steering(session, territories, years)
     out(f"indexed: {facts:,} facts with roll-ups, in {time.perf_counter() - rows_done:.1f} s")
     runtime.close()
 
+
+def load_steering(session: Any, territories: list[dict[str, Any]], years: int) -> None:
+    """A reference trajectory for every EPCI and the timed scopes, and for each timed scope a
+    target (2015 → 0 in 2050) and a plan of twelve actions (absolute and relative)."""
+    first = 2050 - years + 1
+    codes = [t["code"] for t in territories if t["level"] == "epci"]
+    codes += [c for c in SCOPES.values() if c not in codes]
+    dataset = Dataset(
+        id=REFERENCE,
+        title="Bench reference",
+        description="synthetic",
+        organization_id=ORG,
+        licence_id="etalab-2.0",
+        level="open",
+        kind="reference_trajectory",
+        tags=[],
+        provenance={},
+        current_version=1,
+    )
+    session.add(dataset)
+    session.flush()
+    version = DatasetVersion(
+        dataset_id=REFERENCE,
+        number=1,
+        storage_key="bench-reference",
+        filename="reference.csv",
+        media_type="text/csv",
+        format="csv",
+        size=0,
+        sha256="1" * 64,
+        row_count=0,
+    )
+    session.add(version)
+    session.flush()
+    version.columns = REFERENCE_COLUMNS
+    stored = rowstore.layout(REFERENCE_COLUMNS)
+    table = rowstore.table(version.id, stored)
+    connection = session.connection()
+    rowstore.create(connection, table)
+    rows = [
+        {"year": y, "territory": code, "sector": sector, "value": 1e6 * (2051 - y), "unit": "tCO2e"}
+        for code in codes
+        for y in range(first, 2051)
+        for sector in EMISSION_SECTORS
+    ]
+    schema = pa.schema(
+        [
+            ("year", pa.int64()),
+            ("territory", pa.string()),
+            ("sector", pa.string()),
+            ("value", pa.float64()),
+            ("unit", pa.string()),
+        ]
+    )
+    with rowstore.loader(connection, table, stored) as loader:
+        for chunk in _chunks(iter(rows), 100_000):
+            loader.add(pa.RecordBatch.from_pylist(chunk, schema=schema))
+    rowstore.finish(connection, table)
+    version.row_count = loader.count
+    for code in SCOPES.values():
+        session.add(Target(territory_code=code, reference_year=first, target_year=2050))
+        actions = [
+            {
+                "id": f"action-{i}",
+                "title": f"Action {i}",
+                "sector": EMISSION_SECTORS[i % len(EMISSION_SECTORS)],
+                "actor": None,
+                "start_year": 2026 + i % 5,
+                "end_year": 2030 + i % 10,
+                "effect": {"kind": "relative", "value": 0.05}
+                if i % 2
+                else {"kind": "absolute", "value": 1000.0 * (i + 1)},
+                "status": "planned",
+            }
+            for i in range(12)
+        ]
+        session.add(PlanVersion(territory_code=code, number=1, actions=actions))
+    out(f"steering: {loader.count:,} reference rows, a target and a 12-action plan per scope")
+
+
+REFERENCE_COLUMNS = [
+    {"name": "year", "type": "integer"},
+    {"name": "territory", "type": "string"},
+    {"name": "sector", "type": "string"},
+    {"name": "value", "type": "number"},
+    {"name": "unit", "type": "string"},
+]
 
 COLUMNS = [
     {"name": "year", "type": "integer"},
@@ -292,15 +398,14 @@ def main() -> None:
     if runtime.engine.dialect.name == "postgresql":
         with runtime.engine.begin() as connection:  # committed: fresh planner statistics
             connection.exec_driver_sql("ANALYZE")
-    scopes = {
-        "commune": "commune:10000",
-        "epci": "epci:200000000",
-        "region": "region:10",
-        "country": "country:FR",
-    }
+    scopes = SCOPES
     out("latency in ms, through the ASGI app (TestClient, anonymous, JSON): p50 / p95")
-    out(f"{'scope':9} {'territory':>15} {'sector':>15} {'actor':>15} {'naive GROUP BY':>17} ratio")
+    out(
+        f"{'scope':9} {'territory':>15} {'sector':>15} {'actor':>15} {'naive GROUP BY':>17} "
+        f"ratio {'steering':>15}"
+    )
     out("(naive = the same scope's GROUP BY in SQL alone, no HTTP: the ratio favours it)")
+    out("(steering = the territory with ?scenario=plan&reference=…&to=2030)")
     with TestClient(create_app(runtime=runtime)) as client:
 
         def get(path: str, **params: Any) -> Callable[[], Any]:
@@ -318,10 +423,14 @@ def main() -> None:
                 get("/api/v1/sectors/industry/trajectory", territory=code), args.repeat
             )
             baseline = timings(naive(settings, code, None), args.naive_repeat)
+            steering = timings(
+                get(f"/api/v1/territories/{code}/trajectory", **STEERING), args.repeat
+            )
             out(
                 f"{name:9} {territory[0]:7.1f}/{territory[1]:7.1f} "
                 f"{sector[0]:7.1f}/{sector[1]:7.1f} {actor[0]:7.1f}/{actor[1]:7.1f} "
-                f"{baseline[0]:8.1f}/{baseline[1]:8.1f} ×{baseline[0] / territory[0]:.1f}"
+                f"{baseline[0]:8.1f}/{baseline[1]:8.1f} ×{baseline[0] / territory[0]:.1f} "
+                f"{steering[0]:7.1f}/{steering[1]:7.1f}"
             )
     runtime.close()
 

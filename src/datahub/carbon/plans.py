@@ -122,6 +122,12 @@ def get_plan(session: Session, code: str, number: int | None = None) -> PlanRead
     return _read(version)
 
 
+def latest(session: Session, code: str) -> PlanRead | None:
+    """The latest version of a known territory's plan, if it has one."""
+    version = repository.plan_version(session, code, None)
+    return _read(version) if version else None
+
+
 def put_plan(session: Session, ctx: RequestContext, code: str, data: PlanWrite) -> PlanRead:
     territories.get(session, code)
     _check_writer(session, ctx, code)

@@ -7,8 +7,9 @@ trajectory shows, so statistical secrecy carries over to every figure added here
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from threading import Lock
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from datahub.carbon.trajectory import TrajectoryResult
 from datahub.carbon.units import to_tco2e
 from datahub.catalog import rows
 from datahub.catalog import service as catalog
+from datahub.db.models import DatasetVersion
 from datahub.errors import FieldError, NotFound, ValidationFailed
 from datahub.licensing.registry import Licence, LicenceRegistry
 
@@ -53,6 +55,34 @@ def _r(value: float) -> float:
     return round(value, _DIGITS) + 0.0
 
 
+_ReferenceValues = dict[str, dict[tuple[int, str], float]]
+_MEMO: OrderedDict[tuple[int, str], _ReferenceValues] = OrderedDict()
+_MEMO_SIZE = 16
+_MEMO_LOCK = Lock()
+
+
+def _reference_values(session: Session, version: DatasetVersion) -> _ReferenceValues:
+    """tCO2e per territory and ``(year, key)`` of a reference version, read once per process:
+    a stored version never changes (keyed by id and SHA-256, so another database's version
+    with the same id is not mistaken for it)."""
+    key = (version.id, version.sha256)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+            return found
+    values: _ReferenceValues = defaultdict(lambda: defaultdict(float))
+    for _, row in rows.iter_version(session, version):
+        cell = (int(row["year"]), row["sector"])
+        values[row["territory"]][cell] += to_tco2e(float(row["value"]), row["unit"])
+    frozen = {t: dict(v) for t, v in values.items()}
+    with _MEMO_LOCK:
+        _MEMO[key] = frozen
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return frozen
+
+
 def _reference(
     session: Session,
     licences: LicenceRegistry,
@@ -72,16 +102,14 @@ def _reference(
     if resolved.dataset.kind != REFERENCE_KIND:
         raise _invalid("reference", f"dataset {dataset_id!r} is not a {REFERENCE_KIND} dataset")
     version = catalog.get_version(session, resolved, None)
-    filters = [rows.Filter("territory", "exact", territory)]
-    if sector is not None:
-        filters.append(rows.Filter("sector", "exact", sector))
-    prepared = rows.prepare(version, rows.RowQuery(filters=tuple(filters), page_size=None))
-    values: dict[tuple[int, str], float] = defaultdict(float)
-    count = 0
-    for row in rows.stream(session, prepared):
-        values[(int(row["year"]), row["sector"])] += to_tco2e(float(row["value"]), row["unit"])
-        count += 1
-    catalog.record_read(session, ctx, resolved, version, "dataset.trajectory_use", count)
+    by_territory = _reference_values(session, version)
+    values = {
+        key: value
+        for key, value in by_territory.get(territory, {}).items()
+        if sector is None or key[1] == sector
+    }
+    if resolved.dataset.level != "open":  # as the trajectory's other sources: open is not audited
+        catalog.record_read(session, ctx, resolved, version, "dataset.trajectory_use", len(values))
     years = compare(result, values, by_sector=by_sector)
     out = ReferenceOut(
         dataset=resolved.dataset.id,
@@ -160,16 +188,14 @@ def steer(
     if scenario_of == "plan" and territory is not None:
         if read.scope.by != "sector":
             raise _invalid("scenario", "a plan's scenario needs by=sector")
-        try:
-            plan = plans.get_plan(session, territory)
-        except NotFound:
-            raise NotFound(f"territory {territory!r} has no plan") from None
-        target = repository.get_target(session, territory)
-        scenario = build_scenario(
-            result,
-            plans.scenario_actions(plan, sector),
-            horizon=target.target_year if target else None,
-        )
+        plan = plans.latest(session, territory)
+        if plan is None:
+            raise NotFound(f"territory {territory!r} has no plan")
+        horizon = result.target.spec.target_year if result.target else None
+        if sector is not None:  # a sector's scenario runs to its territory's target year
+            target = repository.get_target(session, territory)
+            horizon = target.target_year if target else None
+        scenario = build_scenario(result, plans.scenario_actions(plan, sector), horizon=horizon)
         scenario_out = _scenario_out(scenario, plan) if scenario else None
     budget = compute_budget(result, scenario.avoided() if scenario else ())
     update: dict[str, object] = {
