@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import repository, steering
+from datahub.carbon import project_inputs, repository, steering
 from datahub.carbon.indexing import most_specific_first, tco2e_per_unit
 from datahub.carbon.schemas import (
     Approach,
@@ -84,7 +84,14 @@ from datahub.settings import Settings
 from datahub.territories import service as territories
 
 EMISSION_KINDS = ("emissions", "activity")
-AUX_KINDS = ("emission_factors", "sequestration_factors", "land_use", "land_use_change", "climate")
+AUX_KINDS = (
+    "emission_factors",
+    "sequestration_factors",
+    "land_use",
+    "land_use_change",
+    "climate",
+    "sequestration_project",
+)
 TOTAL_KEY = "total"
 _DIGITS = 6
 
@@ -684,6 +691,22 @@ def _compute(
             chain,
             used,
         )
+        projects = of_kind("sequestration_project")
+        removal_factors = of_kind("sequestration_factors")
+        if projects and removal_factors:
+            table, _specific, origin = _factor_table(session, removal_factors)
+            extra = project_inputs.adjustment(
+                session,
+                [s.version_id for s in projects],
+                [s.version_id for s in of_kind("land_use") + of_kind("land_use_change")],
+                table,
+                scope.territory,
+                {year for year, _ in cells} | set(sequestration),
+            )
+            if extra:
+                used.update([s.version_id for s in projects], origin.values())
+            for year, value in extra.items():
+                sequestration[year] = sequestration.get(year, 0.0) + value
 
     target_row = (
         repository.get_target(session, scope.territory)

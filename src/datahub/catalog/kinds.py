@@ -25,6 +25,7 @@ STANDARD_KINDS: Final[tuple[str, ...]] = (
     "sequestration_factors",
     "climate",
     "reference_trajectory",
+    "sequestration_project",
 )
 GENERIC: Final = "generic"
 KINDS: Final[tuple[str, ...]] = (*STANDARD_KINDS, GENERIC)
