@@ -10,9 +10,9 @@ upload does, and indexes them through the upload's own carbon hook
 (``carbon.indexing.index_version``, watching the batches). Then it times, **through the ASGI
 app** (FastAPI ``TestClient``, anonymous caller, JSON), the territory, sector and actor endpoints
 for a commune, an EPCI, a region and the country (and the territory with
-``?scenario=plan&reference=…``: a 12-action plan and a reference trajectory), and in the same run a naive
-``GROUP BY year, sector`` over the raw typed rows of the same scopes (the territory codes of the
-scope found first by the recursive hierarchy query).
+``?scenario=plan&reference=…``: a 12-action plan and a reference trajectory), and in the same
+run a naive ``GROUP BY year, sector`` over the raw typed rows of the same scopes (the territory
+codes of the scope found first by the recursive hierarchy query).
 ``--communes 35000 --years 36`` is the full 10M-row run. The database is wiped first (give it a
 database of its own).
 """

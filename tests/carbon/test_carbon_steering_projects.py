@@ -34,8 +34,7 @@ def test_projects_count_from_their_start_year_once(world: CarbonWorld) -> None:
     )
     world.dataset(
         "land_use_change",
-        "year,territory,from_land_use,to_land_use,area_ha\n"
-        "2020,commune:17300,cropland,forest,4\n",
+        "year,territory,from_land_use,to_land_use,area_ha\n2020,commune:17300,cropland,forest,4\n",
     )
     world.dataset(
         "sequestration_factors",
