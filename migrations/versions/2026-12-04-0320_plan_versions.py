@@ -1,4 +1,4 @@
-"""Territories' action plans, one row per version (contract §8).
+"""Territories' action plans, one row per version, and actors' own targets (contract §8).
 
 Revision ID: 3f1a8c7d9e20
 Revises: 4d1f0b7a9c21
@@ -38,7 +38,25 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("territory_code", "number", name=op.f("pk_plan_version")),
     )
+    op.create_table(
+        "actor_target",
+        sa.Column("actor_id", sa.String(length=64), nullable=False),
+        sa.Column("reference_year", sa.Integer(), nullable=False),
+        sa.Column("target_year", sa.Integer(), nullable=False),
+        sa.Column("target_net", sa.Float(), nullable=False),
+        sa.Column("pathway", sa.String(length=16), nullable=False),
+        sa.Column("organization_id", sa.String(length=64), nullable=True),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["actor.id"],
+            name=op.f("fk_actor_target_actor_id_actor"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("actor_id", name=op.f("pk_actor_target")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("actor_target")
     op.drop_table("plan_version")

@@ -121,3 +121,36 @@ class ScenarioOut(BaseModel):
     unavailable: list[str] = Field(
         description="Relative actions on a sector whose figures are withheld: not counted"
     )
+
+
+class ContributionPoint(BaseModel):
+    year: int
+    emissions: float = Field(description="The actor's emissions (tCO2e)")
+    sector_emissions: float | None = Field(
+        description="Its sector in its territory's inventory (null: withheld or absent)"
+    )
+    territory_emissions: float | None = Field(description="Its territory's inventory total")
+    share_of_sector: float | None
+    share_of_territory: float | None
+
+
+class ContributionOut(BaseModel):
+    territory: str
+    sector: str | None
+    series: list[ContributionPoint]
+
+
+class CoveragePoint(BaseModel):
+    year: int
+    sectors: dict[str, float] = Field(description="actors' total / inventory, per sector")
+    total: float | None
+
+
+class ActorTargetRead(BaseModel):
+    actor: str
+    reference_year: int
+    target_year: int
+    target_net: float
+    pathway: Literal["linear", "exponential"]
+    organization: str | None
+    updated_at: datetime

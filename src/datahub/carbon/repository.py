@@ -29,6 +29,7 @@ from datahub.catalog import rows as catalog_rows
 from datahub.db import bulk
 from datahub.db.models import (
     Actor,
+    ActorTarget,
     CarbonActivityFact,
     CarbonClimateFact,
     CarbonEmissionFact,
@@ -576,3 +577,7 @@ def add_plan_version(session: Session, version: PlanVersion) -> None:
 
 def organization_with_siren(session: Session, siren: str) -> str | None:
     return session.scalars(select(Organization.id).where(Organization.siren == siren)).first()
+
+
+def get_actor_target(session: Session, actor_id: str) -> ActorTarget | None:
+    return session.get(ActorTarget, actor_id)

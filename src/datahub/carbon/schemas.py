@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from datahub.carbon.plan_schemas import BudgetOut, ReferenceOut, ScenarioOut
+from datahub.carbon.plan_schemas import (
+    BudgetOut,
+    ContributionOut,
+    CoveragePoint,
+    ReferenceOut,
+    ScenarioOut,
+)
 
 By = Literal["sector", "ghg", "none"]
 Basis = Literal["inventory", "actors"]
@@ -89,6 +95,12 @@ class TrajectoryRead(BaseModel):
     budget: BudgetOut | None = Field(None, description="With a target (contract §8)")
     reference: ReferenceOut | None = Field(None, description="With ?reference=<dataset id>")
     scenario: ScenarioOut | None = Field(None, description="With ?scenario=plan")
+    contribution: ContributionOut | None = Field(
+        None, description="An actor's share of its sector and territory (actor trajectories)"
+    )
+    coverage: list[CoveragePoint] | None = Field(
+        None, description="With ?coverage=true: actors' total / inventory, per sector"
+    )
 
 
 class TargetWrite(BaseModel):

@@ -75,7 +75,7 @@ from datahub.carbon.units import (
     gwp,
 )
 from datahub.catalog.service import Resolved, attribution
-from datahub.db.models import Target
+from datahub.db.models import ActorTarget, Target
 from datahub.errors import DatahubError, FieldError, NotFound, ValidationFailed
 from datahub.licensing import policy
 from datahub.licensing import service as grants
@@ -108,6 +108,7 @@ class TrajectoryParams:
     interpolate: bool = False
     reference: str | None = None
     scenario: Literal["plan"] | None = None
+    coverage: bool = False
 
 
 @dataclass(frozen=True)
@@ -708,11 +709,11 @@ def _compute(
             for year, value in extra.items():
                 sequestration[year] = sequestration.get(year, 0.0) + value
 
-    target_row = (
-        repository.get_target(session, scope.territory)
-        if scope.kind == "territory" and scope.territory
-        else None
-    )
+    target_row: Target | ActorTarget | None = None
+    if scope.kind == "territory" and scope.territory:
+        target_row = repository.get_target(session, scope.territory)
+    elif scope.kind == "actor" and scope.actor:
+        target_row = repository.get_actor_target(session, scope.actor)
     spec = (
         TargetSpec(
             target_row.reference_year,
@@ -860,7 +861,7 @@ def territory_trajectory(
     params: TrajectoryParams,
 ) -> Trajectory:
     territories.get(session, code)
-    return _compute(session, licences, settings, ctx, Scope(territory=code), params)
+    return _with_coverage(session, licences, settings, ctx, Scope(territory=code), params)
 
 
 def sector_trajectory(
@@ -875,7 +876,8 @@ def sector_trajectory(
     if sector not in SECTORS:
         raise NotFound(f"no sector {sector!r}; one of {', '.join(SECTORS)}")
     territories.get(session, code)
-    return _compute(session, licences, settings, ctx, Scope(territory=code, sector=sector), params)
+    scope = Scope(territory=code, sector=sector)
+    return _with_coverage(session, licences, settings, ctx, scope, params)
 
 
 def actor_trajectory(
@@ -886,8 +888,43 @@ def actor_trajectory(
     actor_id: str,
     params: TrajectoryParams,
 ) -> Trajectory:
-    territories.get_actor(session, actor_id)
-    return _compute(session, licences, settings, ctx, Scope(actor=actor_id), params)
+    actor = territories.get_actor(session, actor_id)
+    trajectory = _compute(session, licences, settings, ctx, Scope(actor=actor_id), params)
+    home = TrajectoryParams(
+        params.year_from,
+        params.year_to,
+        approach=params.approach,
+        gwp=params.gwp,
+        climate_corrected=params.climate_corrected,
+    )
+    territory = _compute(
+        session, licences, settings, ctx, Scope(territory=actor.territory_code), home
+    )
+    trajectory.read = steering.with_contribution(
+        trajectory, territory.result, actor.territory_code, actor.sector
+    )
+    return trajectory
+
+
+def _with_coverage(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    scope: Scope,
+    params: TrajectoryParams,
+) -> Trajectory:
+    """The trajectory, with ``coverage`` (actors over inventory) when asked: the other basis
+    is computed for the same caller, with the same options."""
+    trajectory = _compute(session, licences, settings, ctx, scope, params)
+    if not params.coverage:
+        return trajectory
+    other: Basis = "inventory" if params.basis == "actors" else "actors"
+    plain = replace(params, basis=other, reference=None, scenario=None, coverage=False)
+    second = _compute(session, licences, settings, ctx, scope, plain)
+    actors, inventory = (trajectory, second) if other == "inventory" else (second, trajectory)
+    trajectory.read = steering.with_coverage(trajectory.read, actors.result, inventory.result)
+    return trajectory
 
 
 # --- targets ------------------------------------------------------------------------------------

@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from threading import Lock
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import RequestContext
 from datahub.carbon import plans, repository
 from datahub.carbon.budget import compute_budget
+from datahub.carbon.contribution import contributions, coverage
 from datahub.carbon.plan_schemas import (
     BudgetOut,
+    ContributionOut,
+    ContributionPoint,
+    CoveragePoint,
     PlanRead,
     ReferenceOut,
     ReferencePoint,
@@ -39,6 +43,11 @@ from datahub.licensing.registry import Licence, LicenceRegistry
 
 REFERENCE_KIND = "reference_trajectory"
 _DIGITS = 6
+
+
+class HasResult(Protocol):
+    read: TrajectoryRead
+    result: TrajectoryResult
 
 
 @dataclass(frozen=True)
@@ -224,3 +233,44 @@ def steer(
 
 def _round_any(value: object) -> object:
     return _r(value) if isinstance(value, float) else value
+
+
+def with_contribution(
+    trajectory: HasResult, territory: TrajectoryResult, code: str, sector: str | None
+) -> TrajectoryRead:
+    """An actor's trajectory with its share of its sector and territory."""
+    years = contributions(trajectory.result, territory, sector)
+    out = ContributionOut(
+        territory=code,
+        sector=sector,
+        series=[
+            ContributionPoint(
+                year=y.year,
+                emissions=_r(y.emissions),
+                sector_emissions=_maybe(y.sector_emissions),
+                territory_emissions=_maybe(y.territory_emissions),
+                share_of_sector=_maybe(y.share_of_sector),
+                share_of_territory=_maybe(y.share_of_territory),
+            )
+            for y in years
+        ],
+    )
+    return trajectory.read.model_copy(update={"contribution": out})
+
+
+def with_coverage(
+    read: TrajectoryRead, actors: TrajectoryResult, inventory: TrajectoryResult
+) -> TrajectoryRead:
+    points = [
+        CoveragePoint(
+            year=y.year,
+            sectors={k: _r(v) for k, v in y.sectors.items()},
+            total=_maybe(y.total),
+        )
+        for y in coverage(actors, inventory)
+    ]
+    return read.model_copy(update={"coverage": points})
+
+
+def _maybe(value: float | None) -> float | None:
+    return None if value is None else _r(value)

@@ -1,5 +1,5 @@
-"""Territories' action plans (contract §8): read by anyone, written by admins and the
-territory's organisation, versioned and audited."""
+"""Territories' action plans and actors' own targets (contract §8): read by anyone, written by
+admins and the territory's (actor's) organisation, audited."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from datahub.api.deps import ContextDep, SessionDep
-from datahub.carbon import plans
-from datahub.carbon.plan_schemas import PlanRead, PlanWrite
+from datahub.carbon import actor_targets, plans
+from datahub.carbon.plan_schemas import ActorTargetRead, PlanRead, PlanWrite
+from datahub.carbon.schemas import TargetWrite
 
 router = APIRouter(tags=["trajectories"])
 
@@ -34,3 +35,20 @@ def get_plan(
 )
 def put_plan(code: str, data: PlanWrite, session: SessionDep, ctx: ContextDep) -> PlanRead:
     return plans.put_plan(session, ctx, code, data)
+
+
+@router.get("/actors/{actor_id}/target", summary="The actor's own target")
+def get_actor_target(actor_id: str, session: SessionDep) -> ActorTargetRead:
+    return actor_targets.get_target(session, actor_id)
+
+
+@router.put(
+    "/actors/{actor_id}/target",
+    summary="Set the actor's own target (admin, producer of the actor's organisation)",
+    description="The actor's organisation is the one with the actor's SIREN. The actor's "
+    "trajectory then carries the target path, gap and budget, as a territory's does.",
+)
+def put_actor_target(
+    actor_id: str, data: TargetWrite, session: SessionDep, ctx: ContextDep
+) -> ActorTargetRead:
+    return actor_targets.set_target(session, ctx, actor_id, data)

@@ -83,6 +83,13 @@ def trajectory_params(
             "the territory plan's ramped action effects, up to the target year."
         ),
     ] = None,
+    coverage: Annotated[
+        bool,
+        Query(
+            description="Add `coverage`: the actors' bottom-up total over the inventory, per "
+            "year and sector, where both are shown (territory and sector trajectories)."
+        ),
+    ] = False,
 ) -> service.TrajectoryParams:
     return service.TrajectoryParams(
         year_from=year_from,
@@ -95,6 +102,7 @@ def trajectory_params(
         interpolate=interpolate,
         reference=reference,
         scenario=scenario,
+        coverage=coverage,
     )
 
 

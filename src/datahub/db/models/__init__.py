@@ -15,11 +15,19 @@ from datahub.db.models.identity import ApiToken, Organization, User
 from datahub.db.models.jobs import Job
 from datahub.db.models.licensing import AccessRequest, Grant
 from datahub.db.models.notifications import DatasetSubscription, Notification, Webhook
-from datahub.db.models.territories import Actor, PlanVersion, Target, Territory, TerritoryParent
+from datahub.db.models.territories import (
+    Actor,
+    ActorTarget,
+    PlanVersion,
+    Target,
+    Territory,
+    TerritoryParent,
+)
 
 __all__ = [
     "AccessRequest",
     "Actor",
+    "ActorTarget",
     "ApiToken",
     "AuditEvent",
     "CarbonActivityFact",

@@ -84,3 +84,19 @@ class PlanVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(Integer)
     organization_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ActorTarget(Base):
+    """An actor's own target, set by its organisation (contract §8)."""
+
+    __tablename__ = "actor_target"
+
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference_year: Mapped[int] = mapped_column(Integer)
+    target_year: Mapped[int] = mapped_column(Integer)
+    target_net: Mapped[float] = mapped_column(Float, default=0.0)
+    pathway: Mapped[str] = mapped_column(String(16), default="linear")
+    organization_id: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
