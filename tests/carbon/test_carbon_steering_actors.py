@@ -118,3 +118,10 @@ def test_contribution_skips_withheld_inventory_cells() -> None:
     assert year.sector_emissions is None
     assert year.share_of_sector is None
     assert year.share_of_territory == pytest.approx(200 / 1500, abs=1e-6)
+
+
+def test_actor_trajectories_take_no_reference_nor_scenario(world: CarbonWorld) -> None:
+    for params in ({"scenario": "plan"}, {"reference": "anything"}):
+        response = world.client.get("/api/v1/actors/actor-a/trajectory", params=params)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == next(iter(params))
