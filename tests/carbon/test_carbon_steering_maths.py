@@ -85,3 +85,14 @@ def test_reference_gap_uses_shown_figures_only() -> None:
     )
     # waste 20 − 25 = −5; total 70 − 60 = +10 (the total is shown); industry withheld: no gap.
     assert years[0].gap == {"total": 10.0, "waste": -5.0}
+
+
+def test_an_empty_plan_keeps_the_trend_budget() -> None:
+    cells = {(2019, "waste"): 10.0, (2020, "waste"): 9.0}
+    result = build_trajectory(cells, target=TargetSpec(2019, 2021))
+    scenario = build_scenario(result, [])
+    assert scenario is not None
+    budget = compute_budget(result, scenario.avoided())
+    assert budget is not None
+    # Nothing avoided: the scenario's budget is the trend's, 10 + 9 + 8 = 27.
+    assert budget.scenario == budget.trend == pytest.approx(27.0)

@@ -55,11 +55,14 @@ def observed_points(result: TrajectoryResult) -> list[Point]:
     return [Point(y.year, y.net) for y in result.series if y.net is not None and not y.interpolated]
 
 
-def compute_budget(result: TrajectoryResult, avoided: Iterable[Point] = ()) -> Budget | None:
+def compute_budget(
+    result: TrajectoryResult, avoided: Iterable[Point] | None = None
+) -> Budget | None:
     """The budget of a trajectory with a target; None without one.
 
     ``avoided`` is the plan's total effect per year (tCO2e/yr, from the last observed year on);
-    when given, ``scenario`` is the trend's budget minus what the plan avoids within t0..T.
+    when given (even empty), ``scenario`` is the trend's budget minus what the plan avoids
+    within t0..T.
     """
     if result.target is None:
         return None
@@ -71,9 +74,8 @@ def compute_budget(result: TrajectoryResult, avoided: Iterable[Point] = ()) -> B
     if result.projection is not None:
         fit = result.projection
         trend = sum(fit.at(t) for t in range(t0, t1 + 1))
-        effects = list(avoided)
-        if effects:
-            scenario = trend - sum(p.value for p in effects if t0 <= p.year <= t1)
+        if avoided is not None:
+            scenario = trend - sum(p.value for p in avoided if t0 <= p.year <= t1)
     observed = observed_points(result)
     last = observed[-1] if observed else None
     required_rate = required_change = None

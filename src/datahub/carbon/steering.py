@@ -206,7 +206,7 @@ def steer(
             horizon = target.target_year if target else None
         scenario = build_scenario(result, plans.scenario_actions(plan, sector), horizon=horizon)
         scenario_out = _scenario_out(scenario, plan) if scenario else None
-    budget = compute_budget(result, scenario.avoided() if scenario else ())
+    budget = compute_budget(result, scenario.avoided() if scenario else None)
     update: dict[str, object] = {
         "budget": BudgetOut(**{k: _round_any(v) for k, v in vars(budget).items()})
         if budget
