@@ -900,10 +900,10 @@ def actor_trajectory(
     territory = _compute(
         session, licences, settings, ctx, Scope(territory=actor.territory_code), home
     )
-    trajectory.read = steering.with_contribution(
-        trajectory, territory.result, actor.territory_code, actor.sector
+    read = steering.with_contribution(
+        trajectory.read, trajectory.result, territory.result, actor.territory_code, actor.sector
     )
-    return trajectory
+    return replace(trajectory, read=read)
 
 
 def _with_coverage(
@@ -923,8 +923,8 @@ def _with_coverage(
     plain = replace(params, basis=other, reference=None, scenario=None, coverage=False)
     second = _compute(session, licences, settings, ctx, scope, plain)
     actors, inventory = (trajectory, second) if other == "inventory" else (second, trajectory)
-    trajectory.read = steering.with_coverage(trajectory.read, actors.result, inventory.result)
-    return trajectory
+    read = steering.with_coverage(trajectory.read, actors.result, inventory.result)
+    return replace(trajectory, read=read)
 
 
 # --- targets ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from threading import Lock
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -43,11 +43,6 @@ from datahub.licensing.registry import Licence, LicenceRegistry
 
 REFERENCE_KIND = "reference_trajectory"
 _DIGITS = 6
-
-
-class HasResult(Protocol):
-    read: TrajectoryRead
-    result: TrajectoryResult
 
 
 @dataclass(frozen=True)
@@ -236,10 +231,14 @@ def _round_any(value: object) -> object:
 
 
 def with_contribution(
-    trajectory: HasResult, territory: TrajectoryResult, code: str, sector: str | None
+    read: TrajectoryRead,
+    actor: TrajectoryResult,
+    territory: TrajectoryResult,
+    code: str,
+    sector: str | None,
 ) -> TrajectoryRead:
     """An actor's trajectory with its share of its sector and territory."""
-    years = contributions(trajectory.result, territory, sector)
+    years = contributions(actor, territory, sector)
     out = ContributionOut(
         territory=code,
         sector=sector,
@@ -255,7 +254,7 @@ def with_contribution(
             for y in years
         ],
     )
-    return trajectory.read.model_copy(update={"contribution": out})
+    return read.model_copy(update={"contribution": out})
 
 
 def with_coverage(
