@@ -12,16 +12,12 @@ from datahub.carbon.indexing import most_specific_first
 from datahub.carbon.projects import Project, project_adjustment
 from datahub.carbon.sequestration import FactorTable, change_key
 from datahub.catalog import rows
-from datahub.db.models import DatasetVersion
 from datahub.territories import service as territories
 
 
 def _projects(session: Session, version_ids: Sequence[int], inside: set[str]) -> list[Project]:
     out = []
-    for version_id in version_ids:
-        version = session.get(DatasetVersion, version_id)
-        if version is None:
-            continue
+    for version in repository.versions_by_id(session, version_ids):
         for _, row in rows.iter_version(session, version):
             if row["territory"] in inside:
                 out.append(

@@ -581,3 +581,10 @@ def organization_with_siren(session: Session, siren: str) -> str | None:
 
 def get_actor_target(session: Session, actor_id: str) -> ActorTarget | None:
     return session.get(ActorTarget, actor_id)
+
+
+def versions_by_id(session: Session, version_ids: Sequence[int]) -> list[DatasetVersion]:
+    if not version_ids:
+        return []
+    query = select(DatasetVersion).where(DatasetVersion.id.in_(version_ids))
+    return list(session.scalars(query.order_by(DatasetVersion.id)))
