@@ -100,6 +100,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         storage_url=f"file://{tmp_path / 'files'}",
+        audit_key_file=tmp_path / "audit-key.pem",
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -32,6 +32,7 @@ from datahub.api.routes import (
     trajectories,
     users,
 )
+from datahub.audit.sealer import PeriodicSealer
 from datahub.ingest import upload_jobs
 from datahub.ingest.queue import Sweeper
 from datahub.runtime import Runtime, build_runtime
@@ -86,9 +87,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Fail the jobs a crashed process left queued or running, now and from time to time.
         sweeper = Sweeper(app.state.runtime, sweep=upload_jobs.sweep)
         await asyncio.to_thread(sweeper.start)
+        sealer = PeriodicSealer(
+            app.state.runtime.transaction,
+            app.state.runtime.seals,
+            app.state.runtime.settings.audit_seal_minutes,
+        ).start()
         try:
             yield
         finally:
+            sealer.stop()
             sweeper.stop()
             if owns_runtime:
                 app.state.runtime.close()

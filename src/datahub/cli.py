@@ -16,6 +16,7 @@ from rich.table import Table
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import ROLES, Caller, RequestContext
 from datahub.accounts.schemas import OrganizationCreate, UserCreate
+from datahub.audit import sealing
 from datahub.audit import service as audit
 from datahub.db import migrate
 from datahub.errors import DatahubError, NotFound
@@ -408,23 +409,39 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit chain; exit status 1 naming the first broken event."""
-    from datahub.audit import service as audit
-
+    """Check the audit chain and its seals; exit status 1 naming the first broken event."""
     runtime = _runtime()
     try:
-        with runtime.transaction() as session:
-            verdict = audit.verify(session)
+        with runtime.read_session() as session:
+            verdict = audit.verify(session, runtime.seals)
+            seals = sealing.count_seals(session)
     finally:
         runtime.close()
     if verdict.valid:
-        typer.echo(f"audit chain valid: {verdict.events} events")
+        typer.echo(f"audit chain valid: {verdict.events} events, {seals} seal(s)")
         return
     typer.echo(
         f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason} "
         f"({verdict.events} events read)"
     )
     raise typer.Exit(code=1)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Sign the audit chain's head now with the key in DATAHUB_AUDIT_KEY_FILE (created if new)."""
+    runtime = _runtime()
+    try:
+        made = sealing.seal(runtime.transaction, runtime.seals)
+    finally:
+        runtime.close()
+    if made is None:
+        err.print("the audit log is empty: nothing to seal")
+        return
+    typer.echo(
+        f"sealed event {made.seq} ({made.hash}) at {made.sealed_at.isoformat()} "
+        f"with key {made.key_fingerprint}"
+    )
 
 
 def _transfer(action: str, folder: Path) -> None:

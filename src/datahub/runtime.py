@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from datahub.audit.seals import SealKeeper
 from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
 from datahub.catalog.subscriptions import version_notifier
@@ -34,6 +35,8 @@ class Runtime:
     session_factory: sessionmaker[Session]
     licences: LicenceRegistry
     storage: Storage
+    #: The audit seals' signing key and storage copies (see datahub.audit.seals).
+    seals: SealKeeper
     #: Run on every new dataset version inside its transaction (see catalog.uploads).
     version_hooks: list[VersionHook] = field(default_factory=list)
     #: Run when a dataset's versions are deleted, inside that transaction (see catalog.service).
@@ -78,12 +81,14 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     the WAL checkpoint to a thread (see datahub.db.checkpoint)."""
     database = sqlite_file(settings.database_url) if serving else None
     engine = make_engine(settings.database_url, sqlite_autocheckpoint=database is None)
+    storage = storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
     runtime = Runtime(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
-        storage=storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
+        storage=storage,
+        seals=SealKeeper(settings.audit_key_file, storage),
         version_hooks=[index_version, version_notifier(settings.base_url)],
         deletion_hooks=[forget_versions],
         checkpointer=WalCheckpointer(database).start() if database is not None else None,

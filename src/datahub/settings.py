@@ -6,6 +6,7 @@ nothing reads the environment at import time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -76,6 +77,18 @@ class Settings(BaseSettings):
         "inline",
         description="Where connector runs execute: inline (a thread of the API process that "
         "accepted them) or database (queued in the job table for `datahub worker` processes).",
+    )
+    audit_key_file: Path = Field(
+        Path("./datahub-audit-key.pem"),
+        description="Ed25519 private key signing audit seals, created (mode 0600) on first use. "
+        "Keep it outside the database and its backups' reach; the public key is at "
+        "GET /audit/public-key.",
+    )
+    audit_seal_minutes: float = Field(
+        60,
+        gt=0,
+        description="The server seals the audit chain's head once its oldest unsealed event is "
+        "this old (checked every minute).",
     )
     log_json: bool = Field(False, description="Structured JSON logs (production).")
     migrate_on_start: bool = Field(True, description="`datahub serve` applies pending migrations.")

@@ -2,7 +2,8 @@
 PostgreSQL/S3 without losing anything.
 
 An export folder holds ``manifest.json``, one JSON-lines file per table (``tables/``), the rows of
-each dataset version (``rows/``) and the original files (``files/``, by storage key). Every table
+each dataset version (``rows/``) and the original files (``files/``, by storage key, with the
+storage copies of the audit seals). Every table
 of the schema travels — organisations, users with their token hashes, territories, actors,
 datasets, versions, grants, targets, jobs, carbon facts and the audit chain, whose hashes survive
 because every value round-trips exactly. Import requires an empty instance at the same schema
@@ -24,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Date, LargeBinary, Table
 from sqlalchemy.orm import Session
 
+from datahub.audit import seals
 from datahub.catalog import rows as catalog_rows
 from datahub.catalog import service as catalog
 from datahub.db import migrate, snapshot
@@ -125,6 +127,11 @@ def export_instance(runtime: Runtime, folder: Path, progress: Progress = _quiet)
             manifest["versions"] += 1
             manifest["files"] += 1
             progress("versions", manifest["versions"])
+    # The storage copies of the audit seals travel too: verification compares them with the table.
+    manifest["seal_copies"] = 0
+    for key in runtime.storage.list_keys(seals.PREFIX):
+        runtime.storage.download_to(key, _file_path(folder, key))
+        manifest["seal_copies"] += 1
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
@@ -193,6 +200,11 @@ def import_instance(runtime: Runtime, folder: Path, progress: Progress = _quiet)
                         f"file of {version.dataset_id} v{version.number} does not match its SHA-256"
                     )
                 progress("versions", len(stored))
+            copies = folder / "files" / seals.PREFIX
+            for source in sorted(copies.glob("*.json")) if copies.is_dir() else []:
+                key = seals.PREFIX + source.name
+                runtime.storage.put_file(key, source)
+                stored.append(key)
     except Exception:
         for key in stored:
             runtime.storage.delete(key)

@@ -134,7 +134,7 @@ def test_sqlite_to_postgres(
     with postgres_runtime.read_session() as session:
         from datahub.audit import service as audit
 
-        imported = audit.verify(session)
+        imported = audit.verify(session, postgres_runtime.seals)
     assert (imported.valid, imported.events) == (True, manifest["tables"]["audit_event"])
     with TestClient(create_app(runtime=postgres_runtime)) as moved:
         grantee = personas["grantee"]

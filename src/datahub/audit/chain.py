@@ -47,13 +47,16 @@ class Verdict:
         }
 
 
-def verify(events: Iterable[Mapping[str, Any]]) -> Verdict:
+def verify(events: Iterable[Mapping[str, Any]], sealed: Iterable[tuple[int, str]] = ()) -> Verdict:
     """Walk events in ``seq`` order; name the first one altered, removed or out of place.
 
     Each mapping holds every stored field, ``hash`` included. A removed event shows as a gap: the
-    first missing ``seq`` is named.
+    first missing ``seq`` is named. ``sealed`` holds ``(seq, hash)`` pairs from signatures checked
+    by the caller: a chain rewritten and re-hashed, or cut back past a seal, fails at the first
+    event the seals no longer vouch for.
     """
-    expected_seq, previous, count = 1, GENESIS, 0
+    checkpoints = sorted(set(sealed))
+    expected_seq, previous, count, vouched = 1, GENESIS, 0, 0
     for event in events:
         count += 1
         seq = int(event["seq"])
@@ -64,5 +67,22 @@ def verify(events: Iterable[Mapping[str, Any]]) -> Verdict:
         body = {k: v for k, v in event.items() if k != "hash"}
         if digest(body) != event["hash"]:
             return Verdict(False, count, seq, "event content does not match its hash")
+        while checkpoints and checkpoints[0][0] == seq:
+            if checkpoints.pop(0)[1] != event["hash"]:
+                return Verdict(
+                    False,
+                    count,
+                    vouched + 1,
+                    f"events {vouched + 1} to {seq} differ from the seal of event {seq}",
+                )
+            vouched = seq
         previous, expected_seq = event["hash"], seq + 1
+    if checkpoints:
+        sealed_seq = checkpoints[-1][0]
+        return Verdict(
+            False,
+            count,
+            expected_seq,
+            f"event {expected_seq} is missing (the seal of event {sealed_seq} covers it)",
+        )
     return Verdict(True, count, None, None)

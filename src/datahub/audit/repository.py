@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from datahub.db.models import AuditEvent, OpenReadCount
+from datahub.db.models import AuditEvent, AuditSeal, OpenReadCount
 
 # PostgreSQL advisory lock serialising appends (held to the end of the appending transaction).
 APPEND_LOCK_ID = 6_041_700_434
@@ -29,6 +29,14 @@ def lock_and_last(session: Session) -> tuple[int, str | None]:
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     return (0, None) if last is None else (int(last[0]), str(last[1]))
+
+
+def head(session: Session) -> AuditEvent | None:
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+
+
+def occurred_at(session: Session, seq: int) -> datetime | None:
+    return session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
 
 
 def add(session: Session, event: AuditEvent) -> None:
@@ -98,3 +106,23 @@ def open_read_counts(
     if until is not None:
         query = query.where(OpenReadCount.day < until)
     return session.scalars(query.order_by(OpenReadCount.dataset_id, OpenReadCount.day)).all()
+
+
+def add_seal(session: Session, seal: AuditSeal) -> None:
+    session.add(seal)
+    session.flush()
+
+
+def last_seal(session: Session) -> AuditSeal | None:
+    return session.scalars(
+        select(AuditSeal).order_by(AuditSeal.seq.desc(), AuditSeal.id.desc()).limit(1)
+    ).first()
+
+
+def seals(session: Session, offset: int = 0, limit: int | None = None) -> Sequence[AuditSeal]:
+    query = select(AuditSeal).order_by(AuditSeal.seq, AuditSeal.id).offset(offset).limit(limit)
+    return session.scalars(query).all()
+
+
+def count_seals(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AuditSeal)) or 0)

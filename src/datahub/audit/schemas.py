@@ -65,3 +65,22 @@ class VerifyRead(BaseModel):
     events: int
     first_broken: int | None
     reason: str | None
+
+
+class SealRead(BaseModel):
+    """A signature over the chain head; ``signed_message`` is exactly the bytes signed."""
+
+    format: str
+    seq: int = Field(description="The last event the seal covers.")
+    hash: str = Field(description="That event's hash.")
+    sealed_at: datetime
+    key_fingerprint: str = Field(description="sha256: and the hex SHA-256 of the raw public key.")
+    signature: str = Field(description="Base64 Ed25519 signature of signed_message.")
+    signed_message: str
+
+
+class PublicKeyRead(BaseModel):
+    algorithm: str
+    fingerprint: str = Field(description="sha256: and the hex SHA-256 of the raw public key.")
+    public_key_pem: str = Field(description="SubjectPublicKeyInfo PEM (OpenSSL: -pubin).")
+    public_key_raw: str = Field(description="The 32 raw public-key bytes, base64.")

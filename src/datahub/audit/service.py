@@ -21,8 +21,9 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import RequestContext
-from datahub.audit import chain, repository
+from datahub.audit import chain, repository, sealing
 from datahub.audit.schemas import EventIn
+from datahub.audit.seals import SealKeeper
 
 __all__ = ["EventIn", "count", "event_for", "page", "record", "stream", "usage", "verify"]
 from datahub.db.models import AuditEvent
@@ -97,8 +98,10 @@ def event_for(ctx: RequestContext, action: str, **fields: Any) -> EventIn:
     )
 
 
-def verify(session: Session) -> chain.Verdict:
-    return chain.verify(fields_of(event) for event in repository.all_in_order(session))
+def verify(session: Session, keeper: SealKeeper) -> chain.Verdict:
+    """The chain, checked against itself and against the seals (database and storage copies)."""
+    events = (fields_of(event) for event in repository.all_in_order(session))
+    return sealing.verify(events, sealing.list_seals(session), keeper)
 
 
 def count_open_read(session: Session, dataset_id: str, rows: int) -> None:

@@ -13,8 +13,10 @@ from fastapi.responses import StreamingResponse
 from datahub.accounts.caller import Caller
 from datahub.api.deps import RuntimeDep, SessionDep, require
 from datahub.api.pagination import PageDep, envelope
+from datahub.audit import sealing
 from datahub.audit import service as audit
-from datahub.audit.schemas import EventRead, VerifyRead
+from datahub.audit.keys import ALGORITHM
+from datahub.audit.schemas import EventRead, PublicKeyRead, SealRead, VerifyRead
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.licensing import usage
 from datahub.runtime import Runtime
@@ -79,9 +81,39 @@ def _csv(runtime: Runtime, query: Any) -> Iterator[bytes]:
         yield from iter_csv_rows(rows, EVENT_COLUMNS)
 
 
-@router.get("/verify", summary="Check the hash chain; names the first altered or missing event")
-def verify(session: SessionDep, _auditor: AuditorDep) -> VerifyRead:
-    return VerifyRead(**audit.verify(session).as_dict())
+@router.get(
+    "/verify",
+    summary="Check the hash chain and its seals; names the first altered or missing event",
+)
+def verify(session: SessionDep, runtime: RuntimeDep, _auditor: AuditorDep) -> VerifyRead:
+    return VerifyRead(**audit.verify(session, runtime.seals).as_dict())
+
+
+@router.get("/seals", summary="Signed seals of the chain head, oldest first")
+def list_seals(
+    request: Request, session: SessionDep, runtime: RuntimeDep, _auditor: AuditorDep, page: PageDep
+) -> dict[str, Any]:
+    offset = (page.page - 1) * page.page_size
+    seals = sealing.list_seals(session, offset, page.page_size)
+    public = runtime.seals.key.existing_public()
+    return envelope(
+        request,
+        [SealRead(**seal.as_dict()) for seal in seals],
+        sealing.count_seals(session),
+        page,
+        key_fingerprint=public.fingerprint if public else None,
+    )
+
+
+@router.get("/public-key", summary="The Ed25519 public key that checks the seals")
+def public_key(runtime: RuntimeDep, _auditor: AuditorDep) -> PublicKeyRead:
+    key = runtime.seals.key.public()  # created on first use
+    return PublicKeyRead(
+        algorithm=ALGORITHM,
+        fingerprint=key.fingerprint,
+        public_key_pem=key.pem,
+        public_key_raw=key.raw_base64,
+    )
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """All ORM models, imported here so Alembic's autogenerate and ``alembic check`` see them."""
 
-from datahub.db.models.audit import AuditEvent, OpenReadCount
+from datahub.db.models.audit import AuditEvent, AuditSeal, OpenReadCount
 from datahub.db.models.carbon import (
     CarbonActivityFact,
     CarbonClimateFact,
@@ -30,6 +30,7 @@ __all__ = [
     "ActorTarget",
     "ApiToken",
     "AuditEvent",
+    "AuditSeal",
     "CarbonActivityFact",
     "CarbonClimateFact",
     "CarbonEmissionFact",

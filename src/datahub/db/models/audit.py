@@ -48,3 +48,19 @@ class OpenReadCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     reads: Mapped[int] = mapped_column(BigInteger, default=0)
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditSeal(Base):
+    """A signature over the chain head: event ``seq`` had ``hash`` at ``sealed_at``.
+
+    A copy of each seal also lives in storage (``audit/seals/``), so deleting it here is seen.
+    """
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_fingerprint: Mapped[str] = mapped_column(String(80))
+    signature: Mapped[str] = mapped_column(String(128))
