@@ -18,7 +18,6 @@ from typing import Any
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.accounts.schemas import OrganizationCreate, UserCreate
-from datahub.audit import service as audit
 from datahub.carbon import service as carbon
 from datahub.carbon.schemas import TargetWrite
 from datahub.catalog import uploads
@@ -117,12 +116,11 @@ def init_instance(
             )
             report.organization_created = True
         if accounts.find_user_by_email(session, admin_email) is None:
-            user, report.token = accounts.create_user(
-                session, UserCreate(email=admin_email, organization_id=org_id, role="admin")
-            )
-            audit.record(
+            _user, report.token = accounts.register_user(
                 session,
-                audit.EventIn(action="token.create", detail={"user": user.email, "via": "init"}),
+                UserCreate(email=admin_email, organization_id=org_id, role="admin"),
+                accounts.system_actor("init"),
+                via="init",
             )
     if from_file is not None:
         wanted = territories_from_file(from_file)

@@ -183,16 +183,11 @@ def users_create(
     runtime = _runtime()
     try:
         with runtime.transaction() as session:
-            user, token = accounts.create_user(
+            _user, token = accounts.register_user(
                 session,
                 UserCreate(email=email, organization_id=org, role=role),
-            )
-            audit.record(
-                session,
-                audit.EventIn(
-                    action="token.create",
-                    detail={"user": user.email, "role": user.role, "via": "cli"},
-                ),
+                accounts.system_actor("cli"),
+                via="cli",
             )
     except DatahubError as exc:
         raise _fail(exc) from None

@@ -1,16 +1,39 @@
-"""Rules for organisations, users and authentication."""
+"""Rules for organisations, users, roles, tokens and authentication.
+
+The operations an administrator performs — :func:`register_user`, :func:`issue_token`,
+:func:`change_role` — check that the actor is an admin and audit themselves, so that every edge
+(API, CLI, web pages) calls them alike. :func:`create_user` and :func:`set_role` are the bare
+store operations underneath (no check, no audit), for set-up code and test fixtures.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from datahub.accounts import repository, tokens
-from datahub.accounts.caller import ANONYMOUS, Caller, Role
+from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext, Role
 from datahub.accounts.schemas import OrganizationCreate, UserCreate
+from datahub.audit import service as audit
 from datahub.db.models import ApiToken, Organization, User
-from datahub.errors import Conflict, NotFound, Unauthenticated
+from datahub.errors import Conflict, Forbidden, NotFound, Unauthenticated
+
+
+def system_actor(via: str) -> RequestContext:
+    """The instance's operator acting from a command (``via``: ``cli``, ``init``)."""
+    return RequestContext(caller=Caller(role="admin"), request_id=f"{via}-{uuid.uuid4().hex[:12]}")
+
+
+def _require_admin(actor: RequestContext) -> None:
+    if not actor.caller.is_admin:
+        raise Forbidden("this operation needs the role admin")
+
+
+def _detail(via: str | None, **fields: Any) -> dict[str, Any]:
+    return {**fields, "via": via} if via is not None else fields
 
 
 def create_organization(session: Session, data: OrganizationCreate) -> Organization:
@@ -45,10 +68,10 @@ def create_user(session: Session, data: UserCreate) -> tuple[User, str]:
     user = User(email=str(data.email), organization_id=data.organization_id, role=data.role)
     session.add(user)
     session.flush()
-    return user, issue_token(session, user)
+    return user, _new_token(session, user)
 
 
-def issue_token(session: Session, user: User) -> str:
+def _new_token(session: Session, user: User) -> str:
     token = tokens.new_token()
     session.add(ApiToken(user_id=user.id, token_hash=tokens.hash_token(token), prefix=token[:8]))
     session.flush()
@@ -63,6 +86,34 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return repository.get_user_by_email(session, email)
 
 
+def register_user(
+    session: Session, data: UserCreate, actor: RequestContext, *, via: str | None = None
+) -> tuple[User, str]:
+    """An admin creates a user with a first token (audited as ``token.create``); returns the
+    clear token, shown once."""
+    _require_admin(actor)
+    user, token = create_user(session, data)
+    audit.record(
+        session,
+        audit.event_for(
+            actor, "token.create", detail=_detail(via, user=user.email, role=user.role)
+        ),
+    )
+    return user, token
+
+
+def issue_token(
+    session: Session, user: User, actor: RequestContext, *, via: str | None = None
+) -> str:
+    """An admin issues a new API token for ``user`` (audited); returns it in clear, once."""
+    _require_admin(actor)
+    token = _new_token(session, user)
+    audit.record(
+        session, audit.event_for(actor, "token.create", detail=_detail(via, user=user.email))
+    )
+    return token
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = repository.get_user(session, user_id)
     if user is None:
@@ -70,10 +121,15 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def set_role(session: Session, user_id: int, role: Role) -> User:
-    user = repository.get_user(session, user_id)
+def get_user_by_email(session: Session, email: str) -> User:
+    user = repository.get_user_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(f"no user {email}")
+    return user
+
+
+def set_role(session: Session, user_id: int, role: Role) -> User:
+    user = get_user(session, user_id)
     user.role = role
     session.flush()
     return user
@@ -103,6 +159,20 @@ def _caller(user: User, org: Organization) -> Caller:
         organization_member=org.member,
         role=user.role,  # type: ignore[arg-type]
     )
+
+
+def change_role(session: Session, user_id: int, role: Role, actor: RequestContext) -> User:
+    """An admin changes a user's role (audited as ``user.role_change``, from and to)."""
+    _require_admin(actor)
+    before = get_user(session, user_id).role
+    user = set_role(session, user_id, role)
+    audit.record(
+        session,
+        audit.event_for(
+            actor, "user.role_change", detail={"user": user.email, "from": before, "to": role}
+        ),
+    )
+    return user
 
 
 def authenticate(session: Session, bearer: str | None) -> Caller:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,7 +14,7 @@ from datahub.accounts import service as accounts
 from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext, Role
 from datahub.api.context import request_id_var
 from datahub.audit import service as audit
-from datahub.errors import DatahubError, Forbidden, Unauthenticated
+from datahub.errors import Forbidden, Unauthenticated
 from datahub.licensing.registry import LicenceRegistry
 from datahub.runtime import Runtime
 from datahub.settings import Settings
@@ -38,21 +38,9 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-@contextmanager
-def audited_transaction(runtime: Runtime) -> Iterator[Session]:
-    """A unit of work that commits on success and rolls back on error.
-
-    A refused attempt carries its audit event; it is recorded in a transaction of its own, since
-    the failing one is rolled back.
-    """
-    try:
-        with runtime.transaction() as session:
-            yield session
-    except DatahubError as exc:
-        if exc.audit_event is not None:
-            with runtime.transaction() as session:
-                audit.record(session, exc.audit_event)
-        raise
+def audited_transaction(runtime: Runtime) -> AbstractContextManager[Session]:
+    """The instance's unit of work, recording refused attempts (see audit.audited_transaction)."""
+    return audit.audited_transaction(runtime.transaction)
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

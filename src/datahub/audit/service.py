@@ -13,21 +13,34 @@ one in flight — a load test on two workers found most database connections que
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
-from datahub.accounts.caller import RequestContext
+from datahub import observability
 from datahub.audit import chain, repository, sealing
 from datahub.audit.schemas import EventIn
+from datahub.audit.sealing import Transaction
 from datahub.audit.seals import SealKeeper
-
-__all__ = ["EventIn", "count", "event_for", "page", "record", "stream", "usage", "verify"]
 from datahub.db.models import AuditEvent
 from datahub.db.paging import count as count_query
+from datahub.errors import DatahubError
+
+__all__ = [
+    "EventIn",
+    "audited_transaction",
+    "count",
+    "event_for",
+    "page",
+    "record",
+    "stream",
+    "usage",
+    "verify",
+]
 
 CHAINED_FIELDS = (
     "seq",
@@ -54,6 +67,7 @@ def fields_of(event: AuditEvent) -> dict[str, Any]:
 
 
 _PENDING = "datahub.audit.pending"
+_APPENDED = "datahub.audit.appended"
 
 
 def record(session: Session, event: EventIn) -> None:
@@ -78,14 +92,62 @@ def _append_pending(session: Session) -> None:
         }
         last_seq, last_hash = values["seq"], chain.digest(values)
         repository.add(session, AuditEvent(**values, hash=last_hash))
+    session.info.setdefault(_APPENDED, []).extend(pending)
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _count_appended(session: Session) -> None:
+    """``datahub_audit_events_total`` moves once the events are committed, not before."""
+    for event in session.info.pop(_APPENDED, []):
+        observability.record_audit_event(event.action, event.outcome)
 
 
 @orm_event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_APPENDED, None)
 
 
-def event_for(ctx: RequestContext, action: str, **fields: Any) -> EventIn:
+@contextmanager
+def audited_transaction(transaction: Transaction) -> Iterator[Session]:
+    """A unit of work from ``transaction`` (commit on success, roll back on error) in which a
+    refused attempt still leaves its trace.
+
+    A :class:`~datahub.errors.DatahubError` carrying an ``audit_event`` (a denial) rolls the work
+    back; its event is then recorded in a transaction of its own, and the error raised again.
+    """
+    try:
+        with transaction() as session:
+            yield session
+    except DatahubError as exc:
+        if exc.audit_event is not None:
+            with transaction() as session:
+                record(session, exc.audit_event)
+        raise
+
+
+class _Who(Protocol):
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def organization_id(self) -> str | None: ...
+
+
+class Actor(Protocol):
+    """Who acts and why: satisfied by :class:`datahub.accounts.caller.RequestContext` (audit sits
+    below accounts, so it names the shape, not the class)."""
+
+    @property
+    def caller(self) -> _Who: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def purpose(self) -> str | None: ...
+
+
+def event_for(ctx: Actor, action: str, **fields: Any) -> EventIn:
     """An event about the request's caller doing ``action``."""
     return EventIn(
         action=action,

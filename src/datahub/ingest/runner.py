@@ -38,7 +38,7 @@ from datahub.audit import service as audit
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads
 from datahub.catalog.schemas import DatasetCreate
-from datahub.errors import DatahubError, FieldError, Forbidden, NotFound, ValidationFailed
+from datahub.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from datahub.ingest import registry
 from datahub.ingest.contract import (
     ActorRecord,
@@ -442,7 +442,7 @@ def _store(
     total = spool.count
     stored_keys: list[str] = []
     try:
-        with runtime.transaction() as session:
+        with audit.audited_transaction(runtime.transaction) as session:
             store = _Store(session, runtime, ctx, connector)
             stored_keys = store.stored_keys
             for done, item in enumerate(spool, start=1):
@@ -457,19 +457,12 @@ def _store(
             if on_stored is not None:
                 on_stored(session, store.result)
         return store.result
-    except BaseException as exc:
+    except BaseException:
         for key in stored_keys:
             try:
                 runtime.storage.delete(key)
             except Exception:
                 log.exception("could not delete %s after a failed run", key)
-        if isinstance(exc, DatahubError) and exc.audit_event is not None:
-            # A refused attempt is audited although the run's transaction was rolled back.
-            try:
-                with runtime.transaction() as session:
-                    audit.record(session, exc.audit_event)
-            except Exception:
-                log.exception("could not audit the refusal that failed the run")
         raise
 
 

@@ -94,36 +94,30 @@ def _store(
         upload = uploads.Upload(
             path, params["filename"], params["media_type"], params["size"], params["sha256"]
         )
-        try:
-            with runtime.transaction() as session:
-                outcome = uploads.add_version(
-                    session,
-                    runtime.licences,
-                    runtime.storage,
-                    ctx,
-                    params["dataset"],
-                    upload,
-                    hooks=runtime.version_hooks,
-                )
-                version = outcome.version
-                result = {
-                    "dataset": params["dataset"],
-                    "version": version.number,
-                    "created": outcome.created,
-                    "rows": version.row_count,
-                }
-                message = (
-                    f"version {version.number} stored ({version.row_count} rows)"
-                    if outcome.created
-                    else f"same bytes as version {version.number}: nothing new stored"
-                )
-                jobs.succeed(session, job_id, result, message)
-        except DatahubError as exc:
-            # As for a synchronous upload: a refused attempt is audited on its own.
-            if exc.audit_event is not None:
-                with runtime.transaction() as session:
-                    audit.record(session, exc.audit_event)
-            raise
+        # As for a synchronous upload: a refused attempt is audited on its own.
+        with audit.audited_transaction(runtime.transaction) as session:
+            outcome = uploads.add_version(
+                session,
+                runtime.licences,
+                runtime.storage,
+                ctx,
+                params["dataset"],
+                upload,
+                hooks=runtime.version_hooks,
+            )
+            version = outcome.version
+            result = {
+                "dataset": params["dataset"],
+                "version": version.number,
+                "created": outcome.created,
+                "rows": version.row_count,
+            }
+            message = (
+                f"version {version.number} stored ({version.row_count} rows)"
+                if outcome.created
+                else f"same bytes as version {version.number}: nothing new stored"
+            )
+            jobs.succeed(session, job_id, result, message)
         return outcome
 
 

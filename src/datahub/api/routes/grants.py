@@ -1,4 +1,4 @@
-"""Grants and access requests: the producer decides who else reads its data."""
+"""Grants and access requests: the producer decides who else reads its data (see catalog.access)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from datahub.api.deps import AuthenticatedDep, ContextDep, LicencesDep, SessionDep
-from datahub.audit import service as audit
-from datahub.catalog import service as catalog
-from datahub.licensing import service as grants
+from datahub.catalog import access
 from datahub.licensing.schemas import (
     AccessRequestCreate,
     AccessRequestDecision,
@@ -25,8 +23,7 @@ router = APIRouter(tags=["grants and access requests"])
 def list_grants(
     dataset_id: str, session: SessionDep, licences: LicencesDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    catalog.authorize_management(session, licences, ctx, dataset_id, "grant.list")
-    found = grants.list_grants(session, dataset_id)
+    found = access.list_grants(session, licences, ctx, dataset_id)
     return {"data": found, "meta": {"total": len(found)}}
 
 
@@ -42,25 +39,7 @@ def create_grant(
     licences: LicencesDep,
     ctx: ContextDep,
 ) -> GrantRead:
-    resolved = catalog.authorize_management(session, licences, ctx, dataset_id, "grant.create")
-    grant = grants.create_grant(session, dataset_id, data, created_by=ctx.caller.user_id)
-    audit.record(
-        session,
-        audit.event_for(
-            ctx,
-            "grant.create",
-            dataset_id=dataset_id,
-            licence=resolved.dataset.licence_id,
-            basis=f"grant:{grant.id}",
-            detail={
-                "grant": grant.id,
-                "organization": grant.organization,
-                "user": grant.user,
-                "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
-            },
-        ),
-    )
-    return grant
+    return access.grant(session, licences, ctx, dataset_id, data)
 
 
 @router.delete(
@@ -73,20 +52,7 @@ def revoke_grant(
     licences: LicencesDep,
     ctx: ContextDep,
 ) -> GrantRead:
-    resolved = catalog.authorize_management(session, licences, ctx, dataset_id, "grant.revoke")
-    grant = grants.revoke_grant(session, dataset_id, grant_id)
-    audit.record(
-        session,
-        audit.event_for(
-            ctx,
-            "grant.revoke",
-            dataset_id=dataset_id,
-            licence=resolved.dataset.licence_id,
-            basis=f"grant:{grant.id}",
-            detail={"grant": grant.id},
-        ),
-    )
-    return grant
+    return access.revoke(session, licences, ctx, dataset_id, grant_id)
 
 
 @router.post(
@@ -102,19 +68,8 @@ def request_access(
     ctx: ContextDep,
     _caller: AuthenticatedDep,
 ) -> AccessRequestRead:
-    resolved = catalog.resolve(session, licences, ctx.caller, dataset_id)
-    request = grants.file_request(session, dataset_id, ctx.caller, data.purpose)
-    audit.record(
-        session,
-        audit.event_for(
-            ctx,
-            "access_request.create",
-            dataset_id=dataset_id,
-            licence=resolved.dataset.licence_id,
-            detail={"request": request.id, "purpose": data.purpose},
-        ),
-    )
-    return AccessRequestRead.model_validate(request)
+    filed = access.request_access(session, licences, ctx, dataset_id, data.purpose)
+    return AccessRequestRead.model_validate(filed)
 
 
 @router.get(
@@ -124,37 +79,11 @@ def request_access(
 def list_access_requests(
     dataset_id: str, session: SessionDep, licences: LicencesDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    catalog.authorize_management(session, licences, ctx, dataset_id, "access_request.list")
-    found = [AccessRequestRead.model_validate(r) for r in grants.list_requests(session, dataset_id)]
+    found = [
+        AccessRequestRead.model_validate(r)
+        for r in access.list_requests(session, licences, ctx, dataset_id)
+    ]
     return {"data": found, "meta": {"total": len(found)}}
-
-
-def _decide(
-    request_id: int,
-    approve: bool,
-    decision: AccessRequestDecision,
-    session: SessionDep,
-    licences: LicencesDep,
-    ctx: ContextDep,
-) -> AccessRequestRead:
-    request = grants.get_request(session, request_id)
-    action = "access_request.approve" if approve else "access_request.deny"
-    resolved = catalog.authorize_management(session, licences, ctx, request.dataset_id, action)
-    decided = grants.decide_request(
-        session, request, approve=approve, decision=decision, decided_by=ctx.caller.user_id
-    )
-    audit.record(
-        session,
-        audit.event_for(
-            ctx,
-            action,
-            dataset_id=request.dataset_id,
-            licence=resolved.dataset.licence_id,
-            basis=f"grant:{decided.grant_id}" if decided.grant_id else None,
-            detail={"request": request.id, "reason": decision.reason},
-        ),
-    )
-    return AccessRequestRead.model_validate(decided)
 
 
 @router.post("/access-requests/{request_id}/approve", summary="Approve: creates a grant")
@@ -165,7 +94,10 @@ def approve_request(
     ctx: ContextDep,
     decision: AccessRequestDecision | None = None,
 ) -> AccessRequestRead:
-    return _decide(request_id, True, decision or AccessRequestDecision(), session, licences, ctx)
+    decided = access.approve_request(
+        session, licences, ctx, request_id, decision or AccessRequestDecision()
+    )
+    return AccessRequestRead.model_validate(decided)
 
 
 @router.post("/access-requests/{request_id}/deny", summary="Deny an access request")
@@ -176,4 +108,7 @@ def deny_request(
     ctx: ContextDep,
     decision: AccessRequestDecision | None = None,
 ) -> AccessRequestRead:
-    return _decide(request_id, False, decision or AccessRequestDecision(), session, licences, ctx)
+    decided = access.deny_request(
+        session, licences, ctx, request_id, decision or AccessRequestDecision()
+    )
+    return AccessRequestRead.model_validate(decided)

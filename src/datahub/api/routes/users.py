@@ -9,7 +9,6 @@ from datahub.accounts import service as accounts
 from datahub.accounts.caller import Role
 from datahub.accounts.schemas import UserCreate, UserRead, UserWithToken
 from datahub.api.deps import AdminDep, ContextDep, SessionDep
-from datahub.audit import service as audit
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -24,11 +23,7 @@ class RoleChange(BaseModel):
 def create_user(
     data: UserCreate, session: SessionDep, ctx: ContextDep, _admin: AdminDep
 ) -> UserWithToken:
-    user, token = accounts.create_user(session, data)
-    audit.record(
-        session,
-        audit.event_for(ctx, "token.create", detail={"user": user.email, "role": user.role}),
-    )
+    user, token = accounts.register_user(session, data, ctx)
     return UserWithToken(user=UserRead.model_validate(user), token=token)
 
 
@@ -41,8 +36,7 @@ def issue_token(
     user_id: int, session: SessionDep, ctx: ContextDep, _admin: AdminDep
 ) -> UserWithToken:
     user = accounts.get_user(session, user_id)
-    token = accounts.issue_token(session, user)
-    audit.record(session, audit.event_for(ctx, "token.create", detail={"user": user.email}))
+    token = accounts.issue_token(session, user, ctx)
     return UserWithToken(user=UserRead.model_validate(user), token=token)
 
 
@@ -50,12 +44,4 @@ def issue_token(
 def change_role(
     user_id: int, change: RoleChange, session: SessionDep, ctx: ContextDep, _admin: AdminDep
 ) -> UserRead:
-    before = accounts.get_user(session, user_id).role
-    user = accounts.set_role(session, user_id, change.role)
-    audit.record(
-        session,
-        audit.event_for(
-            ctx, "user.role_change", detail={"user": user.email, "from": before, "to": user.role}
-        ),
-    )
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(accounts.change_role(session, user_id, change.role, ctx))
