@@ -118,6 +118,30 @@ def test_uploads_are_counted_by_outcome_with_bytes_and_rows(
     )
 
 
+def test_every_audit_event_moves_the_audit_metric(
+    client: TestClient, make_user: Callable[..., Persona], admin: Persona
+) -> None:
+    def events(action: str, outcome: str) -> float:
+        return metric(client, "datahub_audit_events_total", action=action, outcome=outcome)
+
+    world = build_world(client, make_user, admin)
+    dataset_id = world.create_dataset("shared")  # dataset.create + dataset.upload, allowed
+    before = {
+        "read": events("dataset.read_rows", "allowed"),
+        "denied": events("dataset.read_rows", "denied"),
+        "token": events("token.create", "allowed"),
+    }
+    for _ in range(2):
+        read = client.get(f"/api/v1/datasets/{dataset_id}/data", headers=world.headers("member"))
+        assert read.status_code == 200
+    refused = client.get(f"/api/v1/datasets/{dataset_id}/data", headers=world.headers("non_member"))
+    assert refused.status_code == 403  # recorded after the rollback, in its own transaction
+    assert client.post("/api/v1/users/1/tokens", headers=admin.headers).status_code == 201
+    assert events("dataset.read_rows", "allowed") == before["read"] + 2
+    assert events("dataset.read_rows", "denied") == before["denied"] + 1
+    assert events("token.create", "allowed") == before["token"] + 1
+
+
 def test_metrics_token_and_switch(runtime: Runtime) -> None:
     guarded = runtime.settings.model_copy(update={"metrics_token": SecretStr("s3cret-scrape")})
     with TestClient(create_app(guarded, runtime=runtime)) as client:
