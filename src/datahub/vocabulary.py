@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, get_args
 
+#: Access level of a licence, and so of a dataset (contract §2).
+AccessLevel = Literal["open", "shared", "restricted"]
+
 Sector = Literal[
     "residential",
     "tertiary",

@@ -171,7 +171,7 @@ def _sources(
             caller,
             policy.DatasetFacts(
                 dataset.id,
-                dataset.level,  # type: ignore[arg-type]
+                dataset.level,
                 dataset.organization_id,
                 active.get(dataset.id, ()),
             ),

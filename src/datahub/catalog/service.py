@@ -67,7 +67,7 @@ def facts(session: Session, caller: Caller, dataset: Dataset) -> policy.DatasetF
     active = grants.active_grants(session, caller, [dataset.id]).get(dataset.id, ())
     return policy.DatasetFacts(
         id=dataset.id,
-        level=dataset.level,  # type: ignore[arg-type]
+        level=dataset.level,
         producer=dataset.organization_id,
         active_grants=active,
     )
@@ -300,7 +300,7 @@ def reads(
             caller,
             policy.DatasetFacts(
                 dataset.id,
-                dataset.level,  # type: ignore[arg-type]
+                dataset.level,
                 dataset.organization_id,
                 active.get(dataset.id, ()),
             ),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from datahub.accounts.caller import RequestContext
 from datahub.api.deps import (
     ContextDep,
     LicencesDep,
@@ -99,7 +100,7 @@ def delete_dataset(dataset_id: str, runtime: RuntimeDep, ctx: ContextDep) -> Res
 
 
 def _ingest(
-    runtime: Runtime, ctx: Any, dataset_id: str, upload: versions.Upload
+    runtime: Runtime, ctx: RequestContext, dataset_id: str, upload: versions.Upload
 ) -> versions.Outcome:
     with audited_transaction(runtime) as session:
         return versions.add_version(
@@ -181,7 +182,7 @@ def _prefers_async(request: Request) -> bool:
     return "respond-async" in names
 
 
-def _check_manager(runtime: Runtime, ctx: Any, dataset_id: str) -> None:
+def _check_manager(runtime: Runtime, ctx: RequestContext, dataset_id: str) -> None:
     with audited_transaction(runtime) as session:
         catalog.authorize_management(session, runtime.licences, ctx, dataset_id, "dataset.upload")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from datahub.db.base import Base
 from datahub.db.models._common import utcnow
 from datahub.db.types import JsonColumn, UTCDateTime
+from datahub.vocabulary import AccessLevel
 
 
 class Dataset(Base):
@@ -21,7 +22,7 @@ class Dataset(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id"), index=True)
     licence_id: Mapped[str] = mapped_column(String(64), index=True)
-    level: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[AccessLevel] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     approach: Mapped[str] = mapped_column(String(16), default="territorial")
     tags: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
