@@ -1,8 +1,8 @@
 """Audit seals: signatures over the chain head, append-only like the events.
 
 Revision ID: 3f8a2c61d0e7
-Revises: 7c3e9a1d2b45
-Create Date: 2026-12-04 03:00:00.000000
+Revises: 3f1a8c7d9e20
+Create Date: 2026-12-04 04:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import datahub.db.types
 
 revision: str = "3f8a2c61d0e7"
-down_revision: str | None = "7c3e9a1d2b45"
+down_revision: str | None = "3f1a8c7d9e20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
