@@ -49,7 +49,6 @@ def upgrade() -> None:
         sa.Column("event", sa.String(length=64), nullable=False),
         sa.Column("recipient", sa.String(length=2048), nullable=False),
         sa.Column("webhook_id", sa.Integer(), nullable=True),
-        sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         _at("next_attempt_at", False),

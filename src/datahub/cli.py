@@ -23,6 +23,7 @@ from datahub.errors import DatahubError, NotFound
 from datahub.ingest import jobs, queue, registry
 from datahub.ingest import worker as worker_loop
 from datahub.ingest.contract import parameters_schema
+from datahub.notifications.alerts import alert_if_broken
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
 
@@ -410,6 +411,9 @@ def audit_verify() -> None:
         with runtime.read_session() as session:
             verdict = audit.verify(session, runtime.seals)
             seals = sealing.count_seals(session)
+        if not verdict.valid:
+            with runtime.transaction() as session:
+                alert_if_broken(session, verdict)  # mailed to the auditors by a serving process
     finally:
         runtime.close()
     if verdict.valid:

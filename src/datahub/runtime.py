@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from datahub.audit.seals import SealKeeper
 from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
-from datahub.catalog.subscriptions import version_notifier
+from datahub.catalog.subscriptions import notify_new_version
 from datahub.catalog.uploads import VersionHook
 from datahub.db.checkpoint import WalCheckpointer
 from datahub.db.engine import make_engine, make_session_factory, sqlite_file
@@ -89,7 +89,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
         storage=storage,
         seals=SealKeeper(settings.audit_key_file, storage),
-        version_hooks=[index_version, version_notifier(settings.base_url)],
+        version_hooks=[index_version, notify_new_version],
         deletion_hooks=[forget_versions],
         checkpointer=WalCheckpointer(database).start() if database is not None else None,
     )
@@ -112,4 +112,5 @@ def notification_delivery(runtime: Runtime) -> Delivery:
             max_attempts=1,
             allowed_hosts=frozenset(settings.webhook_allowed_hosts),
         ),
+        base_url=settings.base_url,
     )

@@ -25,9 +25,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
+from typer.testing import CliRunner
 
 from datahub.app import create_app
+from datahub.cli import app as cli
 from datahub.db.models import Notification
 from datahub.runtime import Runtime, build_runtime, notification_delivery
 from datahub.settings import Settings
@@ -226,7 +228,7 @@ def test_webhooks_are_signed_and_carry_no_rows(
     assert call.headers["X-Datahub-Event"] == "dataset.version_published"
     assert json.loads(call.body) == {
         "event": "dataset.version_published",
-        "data": {"dataset": shared, "version": 2},
+        "data": {"dataset": shared, "title": f"Consommations shared {shared}", "version": 2},
     }
     assert b"SECRET-ROW" not in call.body
 
@@ -304,3 +306,70 @@ def test_a_serving_process_delivers_on_its_own(
     finally:
         serving.close()
     assert len(inbox.to(member.email)) == 1
+
+
+def test_an_access_request_is_mailed_to_the_producers_and_the_decision_to_the_requester(
+    world: World, notify_runtime: Runtime, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _port = smtp
+    restricted = world.create_dataset("restricted")
+    producer, analyst, asker = (
+        world.personas[w] for w in ("producer", "producer_analyst", "non_member")
+    )
+    assert producer is not None
+    assert analyst is not None
+    assert asker is not None
+    filed = world.client.post(
+        f"/api/v1/datasets/{restricted}/access-requests",
+        json={"purpose": "Bilan carbone de la zone d'activités"},
+        headers=asker.headers,
+    )
+    assert filed.status_code == 201, filed.text
+    assert _deliver(notify_runtime) == 1
+    (asked,) = inbox.to(producer.email)
+    assert asked["Subject"] == f"Demande d'accès à « Consommations restricted {restricted} »"
+    text = asked.get_payload(decode=True).decode()
+    assert "Bilan carbone de la zone d'activités" in text
+    assert asker.email in text
+    assert inbox.to(analyst.email) == []  # an analyst of the producer does not decide
+
+    approved = world.client.post(
+        f"/api/v1/access-requests/{filed.json()['id']}/approve",
+        json={"expires_at": "2027-03-31T12:00:00Z"},
+        headers=producer.headers,
+    )
+    assert approved.status_code == 200, approved.text
+    assert _deliver(notify_runtime) == 1
+    (answer,) = inbox.to(asker.email)
+    assert answer["Subject"] == (
+        f"Votre demande d'accès à « Consommations restricted {restricted} » a été acceptée"
+    )
+    assert "jusqu'au 31/03/2027" in answer.get_payload(decode=True).decode()
+
+
+def test_a_broken_chain_is_mailed_to_the_auditors_once(
+    world: World,
+    notify_runtime: Runtime,
+    notify_settings: Settings,
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, _port = smtp
+    auditor = world.personas["auditor"]
+    assert auditor is not None
+    world.create_dataset("shared")
+    with notify_runtime.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        connection.execute(text("UPDATE audit_event SET row_count = 999 WHERE seq = 1"))
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+    monkeypatch.setenv("DATAHUB_DATABASE_URL", notify_settings.database_url)
+    monkeypatch.setenv("DATAHUB_STORAGE_URL", notify_settings.storage_url)
+    for _ in range(2):  # a cron job running verify twice tells the committee once
+        result = CliRunner().invoke(cli, ["audit", "verify"])
+        assert result.exit_code == 1, result.output
+    assert _deliver(notify_runtime) >= 1
+    (alert,) = inbox.to(auditor.email)
+    assert alert["Subject"] == "Alerte : la chaîne du journal d'audit est rompue"
+    assert "à partir de l'événement n° 1" in alert.get_payload(decode=True).decode()

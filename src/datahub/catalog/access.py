@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from datahub.accounts import service as accounts
 from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
 from datahub.catalog import service as catalog
@@ -18,6 +19,8 @@ from datahub.db.models import AccessRequest
 from datahub.licensing import service as grants
 from datahub.licensing.registry import LicenceRegistry
 from datahub.licensing.schemas import AccessRequestDecision, GrantCreate, GrantRead
+from datahub.notifications import messages
+from datahub.notifications import service as notifications
 
 
 def list_grants(
@@ -99,6 +102,20 @@ def request_access(
             detail={"request": filed.id, "purpose": purpose},
         ),
     )
+    dataset = resolved.dataset
+    notifications.notify(
+        session,
+        messages.access_requested(
+            dataset.id,
+            dataset.title,
+            actor.caller.email or "",
+            actor.caller.organization_id or "",
+            purpose,
+        ),
+        # The producing organisation's producers and admins decide: they are told.
+        emails=accounts.emails_with_roles(session, ("producer", "admin"), dataset.organization_id),
+        organizations=[dataset.organization_id],
+    )
     return filed
 
 
@@ -134,6 +151,19 @@ def _decide(
             basis=f"grant:{decided.grant_id}" if decided.grant_id else None,
             detail={"request": request.id, "reason": decision.reason},
         ),
+    )
+    requester = accounts.find_user(session, request.user_id)
+    notifications.notify(
+        session,
+        messages.access_decided(
+            request.dataset_id,
+            resolved.dataset.title,
+            approve,
+            decision.expires_at,
+            decision.reason,
+        ),
+        emails=[requester.email] if requester is not None else [],
+        organizations=[request.organization_id],
     )
     return decided
 

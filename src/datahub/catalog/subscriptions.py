@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import RequestContext
 from datahub.catalog.service import authorize_data, facts, resolve
-from datahub.catalog.uploads import VersionHook, VersionWatcher
+from datahub.catalog.uploads import VersionWatcher
 from datahub.db.models import Dataset, DatasetVersion
 from datahub.errors import Unauthenticated
 from datahub.licensing import policy
@@ -53,8 +53,8 @@ def _signed_in(ctx: RequestContext) -> int:
 
 
 class _NewVersionNotice:
-    def __init__(self, session: Session, dataset: Dataset, base_url: str) -> None:
-        self.session, self.dataset, self.base_url = session, dataset, base_url
+    def __init__(self, session: Session, dataset: Dataset) -> None:
+        self.session, self.dataset = session, dataset
 
     def add(self, batch: Any, first_row: int) -> None:
         return None
@@ -71,16 +71,12 @@ class _NewVersionNotice:
                 organizations.add(caller.organization_id)
         if emails:
             message = messages.version_published(
-                self.base_url, self.dataset.id, self.dataset.title, version.number
+                self.dataset.id, self.dataset.title, version.number
             )
             # Webhooks of the subscribers' organisations hear of it too.
             notifications.notify(self.session, message, emails=emails, organizations=organizations)
 
 
-def version_notifier(base_url: str) -> VersionHook:
+def notify_new_version(session: Session, dataset: Dataset) -> VersionWatcher:
     """The upload hook that tells subscribers of each new version, in the upload's transaction."""
-
-    def hook(session: Session, dataset: Dataset) -> VersionWatcher:
-        return _NewVersionNotice(session, dataset, base_url)
-
-    return hook
+    return _NewVersionNotice(session, dataset)

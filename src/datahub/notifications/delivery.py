@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from datahub.db.models import Notification
 from datahub.notifications import repository
 from datahub.notifications.mail import Mailer
+from datahub.notifications.messages import render_mail
 from datahub.notifications.service import EMAIL
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,6 @@ class _Claimed:
     channel: str
     event: str
     recipient: str
-    subject: str
     body: str
     secret: str | None
 
@@ -62,6 +63,7 @@ class Delivery:
     transaction: Transaction
     mailer: Mailer | None
     http: httpx.Client
+    base_url: str
 
     def run_once(self, now: datetime | None = None) -> int:
         """Send what is due; returns how many messages were delivered."""
@@ -91,7 +93,9 @@ class Delivery:
     def _send(self, message: _Claimed) -> None:
         if message.channel == EMAIL:
             assert self.mailer is not None
-            self.mailer.send(message.recipient, message.subject, message.body)
+            told = json.loads(message.body)
+            subject, text = render_mail(told["event"], told["data"], self.base_url)
+            self.mailer.send(message.recipient, subject, text)
             return
         body = message.body.encode()
         response = self.http.post(
@@ -127,7 +131,6 @@ def _claimed(session: Session, row: Notification) -> _Claimed:
         channel=row.channel,
         event=row.event,
         recipient=row.recipient,
-        subject=row.subject,
         body=row.body,
         secret=hook.secret if hook is not None else None,
     )

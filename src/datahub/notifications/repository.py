@@ -26,6 +26,16 @@ def due(session: Session, now: datetime, max_attempts: int, limit: int) -> Seque
     ).all()
 
 
+def already_queued(session: Session, event: str, body: str) -> bool:
+    """Whether a message of ``event`` with exactly this body was ever queued (sent or not)."""
+    found = session.scalar(
+        select(Notification.id)
+        .where(Notification.event == event, Notification.body == body)
+        .limit(1)
+    )
+    return found is not None
+
+
 def webhooks_of(session: Session, organization_ids: Collection[str]) -> Sequence[Webhook]:
     if not organization_ids:
         return []

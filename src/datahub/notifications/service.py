@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -22,33 +21,36 @@ EMAIL = "email"
 WEBHOOK = "webhook"
 
 
+def body_of(message: Message) -> str:
+    """What the outbox stores of a message: its event and data, as canonical JSON."""
+    return json.dumps(
+        {"event": message.event, "data": message.data}, ensure_ascii=False, sort_keys=True
+    )
+
+
 def enqueue_mail(session: Session, message: Message, recipients: Iterable[str]) -> int:
-    """One e-mail per distinct recipient; returns how many were queued."""
-    count = 0
-    for address in sorted(set(recipients)):
+    """One e-mail per distinct recipient (rendered when sent); returns how many were queued."""
+    addresses = sorted(set(recipients))
+    for address in addresses:
         session.add(
             Notification(
-                channel=EMAIL,
-                event=message.event,
-                recipient=address,
-                subject=message.subject,
-                body=message.body,
+                channel=EMAIL, event=message.event, recipient=address, body=body_of(message)
             )
         )
-        count += 1
-    return count
+    return len(addresses)
 
 
-def enqueue_webhooks(
-    session: Session, event: str, organization_ids: Collection[str], data: Mapping[str, Any]
-) -> int:
+def enqueue_webhooks(session: Session, message: Message, organization_ids: Collection[str]) -> int:
     """One signed POST per webhook of the organisations named; returns how many were queued."""
     hooks = repository.webhooks_of(session, organization_ids)
-    body = json.dumps({"event": event, "data": data}, ensure_ascii=False, sort_keys=True)
     for hook in hooks:
         session.add(
             Notification(
-                channel=WEBHOOK, event=event, recipient=hook.url, webhook_id=hook.id, body=body
+                channel=WEBHOOK,
+                event=message.event,
+                recipient=hook.url,
+                webhook_id=hook.id,
+                body=body_of(message),
             )
         )
     return len(hooks)
@@ -63,7 +65,7 @@ def notify(
 ) -> None:
     """An event told by mail to ``emails`` and by webhook to ``organizations``."""
     enqueue_mail(session, message, emails)
-    enqueue_webhooks(session, message.event, organizations, message.data)
+    enqueue_webhooks(session, message, organizations)
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -23,8 +23,7 @@ class Notification(Base):
     event: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(2048))  # an e-mail address or a webhook URL
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"))
-    subject: Mapped[str] = mapped_column(String(300), default="")
-    body: Mapped[str] = mapped_column(Text)  # plain text for mail, JSON for webhooks
+    body: Mapped[str] = mapped_column(Text)  # JSON {"event", "data"}; mail is rendered from it
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
