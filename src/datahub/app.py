@@ -13,7 +13,7 @@ from datahub import __version__
 from datahub.api import metrics, problems
 from datahub.api.context import RequestIdMiddleware, SecurityHeadersMiddleware
 from datahub.api.deps import get_caller
-from datahub.api.guards import NulGuardMiddleware
+from datahub.api.guards import JsonBodyGuardMiddleware, NulGuardMiddleware
 from datahub.api.metrics import MetricsMiddleware
 from datahub.api.ratelimit import RateLimiter, RateLimitMiddleware
 from datahub.api.routes import (
@@ -75,6 +75,15 @@ def api_router() -> APIRouter:
     return router
 
 
+def _is_upload(method: str, path: str) -> bool:
+    """Version uploads stream their body to disk (any format, JSON included): see api.uploads."""
+    return (
+        method == "POST"
+        and path.startswith(f"{API_PREFIX}/datasets/")
+        and path.endswith("/versions")
+    )
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app. Tests pass a ``runtime``; production builds one from ``settings``."""
     settings = settings or (runtime.settings if runtime else Settings())
@@ -113,6 +122,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     problems.install(app)
     # Innermost first: the guards answer inside the request id, security and CORS headers.
+    app.add_middleware(JsonBodyGuardMiddleware, exempt=_is_upload)
     app.add_middleware(NulGuardMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(

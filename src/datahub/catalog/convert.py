@@ -44,6 +44,9 @@ _COMMA_DECIMAL: Final = r"^[+-]?\d*,\d+(?:[eE][+-]?\d+)?$"
 _AMBIGUOUS: Final = r"^[+-]?\d{1,3},\d{3}$"
 _NUMBER: Final = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 _INTEGER: Final = r"^-?\d{1,18}$"
+_NON_FINITE: Final = r"(?i)^[+-]?(?:inf|infinity|nan)$"
+_INT64_MAX: Final = (1 << 63) - 1
+NOT_FINITE: Final = "not a finite number: {value}"
 _LEADING_ZERO: Final = r"^[+-]?0\d"
 _DATE_FORMATS: Final = ("%Y-%m-%d", "%d/%m/%Y")
 _DATETIME_FORMATS: Final = (
@@ -169,9 +172,12 @@ def _to_number(trimmed: Any, present: Any, decimal: DecimalMode) -> tuple[Any, l
     valid = _match(normalised, _NUMBER)
     values = pc.cast(_valid_or_null(normalised, valid), pa.float64())
     bad = pc.and_(present, pc.invert(valid))
+    non_finite = pc.and_(bad, _match(trimmed, _NON_FINITE))
+    other = pc.and_(bad, pc.invert(pc.or_(ambiguous, non_finite)))
     return values, [
         Check(pc.and_(bad, ambiguous), "ambiguous number {value}: write 1.234 or 1234"),
-        Check(pc.and_(bad, pc.invert(ambiguous)), "not a number: {value}"),
+        Check(non_finite, NOT_FINITE),
+        Check(other, "not a number: {value}"),
     ]
 
 
@@ -286,7 +292,7 @@ def convert_column(raw: Any, spec: FieldSpec, decimal: DecimalMode) -> tuple[Any
     typed = None if _is_text(raw.type) else _native_cast(raw, spec)
     if typed is not None:
         present = _mask(pc.is_valid(typed))
-        checks: list[Check] = []
+        checks: list[Check] = finite_checks(typed)
     else:
         trimmed = pc.utf8_trim_whitespace(as_strings(raw))
         missing = _is_empty(trimmed)
@@ -309,20 +315,35 @@ def convert_column(raw: Any, spec: FieldSpec, decimal: DecimalMode) -> tuple[Any
     return typed, [c for c in checks if pc.any(c.mask).as_py()]
 
 
-def keep_column(raw: Any) -> Any:
-    """An undeclared column: strings stay as they are (empty = null), typed columns stay typed."""
+def finite_checks(typed: Any) -> list[Check]:
+    """Infinities and NaN (which Parquet floats can hold) are refused: they would poison sums."""
+    if not pa.types.is_floating(typed.type):
+        return []
+    return [Check(_mask(pc.invert(pc.is_finite(typed))), NOT_FINITE)]
+
+
+def keep_column(raw: Any) -> tuple[Any, list[Check]]:
+    """An undeclared column: strings stay as they are (empty = null), typed columns stay typed;
+    unsigned integers become int64 (the databases have no unsigned type), refusing those above
+    its range, and floats must be finite."""
     if _is_text(raw.type):
         text = pc.cast(raw, pa.string())
-        return pc.if_else(_mask(pc.equal(text, "")), pa.scalar(None, pa.string()), text)
+        return pc.if_else(_mask(pc.equal(text, "")), pa.scalar(None, pa.string()), text), []
     if pa.types.is_dictionary(raw.type):
         return keep_column(pc.cast(raw, raw.type.value_type))
     if pa.types.is_decimal(raw.type):
-        return pc.cast(raw, pa.float64())
+        typed = pc.cast(raw, pa.float64())
+        return typed, finite_checks(typed)
     if pa.types.is_nested(raw.type) or pa.types.is_binary(raw.type):
-        return as_strings(raw)
+        return as_strings(raw), []
     if pa.types.is_large_binary(raw.type):
-        return as_strings(raw)
-    return raw
+        return as_strings(raw), []
+    if pa.types.is_unsigned_integer(raw.type):
+        over = _mask(pc.greater(raw, pa.scalar(_INT64_MAX, pa.uint64())))
+        typed = pc.cast(_valid_or_null(raw, pc.invert(over)), pa.int64())
+        message = f"{{value}} is above the largest integer stored ({_INT64_MAX})"
+        return typed, [c for c in [Check(over, message)] if pc.any(c.mask).as_py()]
+    return raw, [c for c in finite_checks(raw) if pc.any(c.mask).as_py()]
 
 
 def _is_text(t: Any) -> bool:
@@ -377,7 +398,8 @@ class TypeInference:
     """Infer integer > number > boolean > date > string per column, batch after batch.
 
     A column keeps a candidate type while every non-empty value seen so far parses as it; a value
-    with a leading zero (``01``, ``007``: codes, not quantities) makes it a string.
+    with a leading zero (``01``, ``007``: codes, not quantities) makes it a string. ``inf`` or
+    ``nan`` beside numbers makes it a number column (then refused, row by row), alone a string.
     """
 
     decimal: DecimalMode
@@ -390,10 +412,16 @@ class TypeInference:
         if not _is_text(raw.type):
             self.candidates[name] = []
             return
-        present = pc.invert(is_missing(raw))
+        trimmed = pc.utf8_trim_whitespace(raw)
+        # "inf" and "nan" among numbers do not make the column text: it stays a number column
+        # and typing then refuses them, naming row and field (finite numbers only).
+        non_finite = _match(trimmed, _NON_FINITE)
+        if pc.any(non_finite).as_py():
+            trimmed = pc.if_else(non_finite, "", trimmed)
+            remaining = self.candidates[name] = [c for c in remaining if c == "number"]
+        present = pc.invert(_is_empty(trimmed))
         if not pc.any(present).as_py():
             return
-        trimmed = pc.utf8_trim_whitespace(raw)
         if pc.any(pc.and_(present, _match(trimmed, _LEADING_ZERO))).as_py():
             remaining = [c for c in remaining if c not in ("integer", "number")]
         kept = []

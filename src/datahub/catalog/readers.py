@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
-import math
+import re
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,6 +48,7 @@ from datahub.catalog.convert import (
     keep_column,
     specs_from_schema,
 )
+from datahub.catalog.jsonguard import NestingGuard, TooDeep
 from datahub.catalog.sniff import (
     Format,
     check_quotes,
@@ -66,12 +67,23 @@ CSV_BLOCK_BYTES: Final = 1 << 20
 MAX_XLSX_UNCOMPRESSED: Final = 2 << 30
 MAX_XLSX_RATIO: Final = 200
 _XLSX_MEMBER_FLOOR: Final = 1 << 20
+#: openpyxl loads the whole shared-strings table in memory (~4 bytes of Python objects per byte
+#: of XML) before the first row: its XML may be 16 times the upload's size, 128 MiB at most.
+XLSX_SHARED_STRINGS_PER_BYTE: Final = 16
+MAX_XLSX_SHARED_STRINGS: Final = 128 << 20
+#: Cells read (blank ones included: a sheet is padded to its widest row) per byte of upload,
+#: beyond a first million. Real data holds less than one cell per byte of XLSX.
+XLSX_CELLS_PER_BYTE: Final = 64
+_XLSX_CELL_FLOOR: Final = 1_000_000
+_UNIQUE_COUNT: Final = re.compile(rb'uniqueCount="(\d+)"')
 #: A JSON row or GeoJSON feature is built in memory (~130 bytes a position) before it is typed:
 #: refuse one larger than this many bytes, or holding more than this many arrays (a GeoJSON
 #: position is one array). A million positions is a very detailed coastline (~25 MB of text);
 #: the count happens while reading, so a 10-million-vertex line is never built.
 MAX_ROW_BYTES: Final = 64 << 20
 MAX_ROW_ARRAYS: Final = 1_000_000
+#: Columns of a table (PostgreSQL allows 1,600 in a row; the row table adds its own).
+MAX_COLUMNS: Final = 1_000
 
 
 @dataclass(frozen=True)
@@ -245,7 +257,7 @@ def _to_text(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else None
+        return repr(value)  # inf and nan too: the typing refuses them, naming row and field
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, (dt.date, dt.time)):
@@ -260,7 +272,25 @@ def _text_batch(names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Any:
     )
 
 
-class _RowBudget:
+class _DepthLimited:
+    """A file reader that refuses JSON nested deeper than :data:`~jsonguard.MAX_DEPTH` before
+    the parser reads that far (see :mod:`datahub.catalog.jsonguard`)."""
+
+    def __init__(self, fh: IO[bytes], row: Callable[[], int | None] = lambda: None) -> None:
+        self._fh = fh
+        self._row = row
+        self._guard = NestingGuard()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        try:
+            self._guard.feed(chunk)
+        except TooDeep as exc:
+            raise _fail(f"Invalid JSON: {exc}", row=self._row()) from None
+        return chunk
+
+
+class _RowBudget(_DepthLimited):
     """A file reader that refuses a row before the JSON parser has built it all in memory.
 
     It counts the bytes and the ``[`` read since the last row was produced (``reset``); the
@@ -268,8 +298,7 @@ class _RowBudget:
     """
 
     def __init__(self, fh: IO[bytes], row: Callable[[], int]) -> None:
-        self._fh = fh
-        self._row = row
+        super().__init__(fh, row)
         self.reset()
 
     def reset(self) -> None:
@@ -277,7 +306,7 @@ class _RowBudget:
         self._arrays = 0
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self._fh.read(size)
+        chunk = super().read(size)
         self._bytes += len(chunk)
         self._arrays += chunk.count(b"[")
         if self._bytes > MAX_ROW_BYTES:
@@ -327,7 +356,7 @@ class _JsonSource(_Source):
         keys: set[str] = set()
         try:
             with self._open() as fh:
-                for prefix, event, value in ijson.parse(fh):
+                for prefix, event, value in ijson.parse(_DepthLimited(fh)):
                     if prefix == "" and event == "map_key":
                         keys.add(value)
                         if value == "features":  # decisive: no need to scan the rest
@@ -376,6 +405,8 @@ class _JsonSource(_Source):
             for key in row:
                 if key not in seen:
                     seen[str(key)] = None
+            if len(seen) > MAX_COLUMNS:
+                raise _fail(f"The rows hold more than {MAX_COLUMNS:,} distinct keys (columns)")
         names = [k for k in seen if k != "geometry"]
         return [*names, "geometry"] if "geometry" in seen else names
 
@@ -431,6 +462,26 @@ class _XlsxSource(_Source):
         )
         if expanded > MAX_XLSX_UNCOMPRESSED or expanded / packed > MAX_XLSX_RATIO or bomb:
             raise _fail("The XLSX file inflates too much to be read safely")
+        self._check_shared_strings(infos)
+
+    def _check_shared_strings(self, infos: Sequence[zipfile.ZipInfo]) -> None:
+        size = self.path.stat().st_size
+        limit = min(MAX_XLSX_SHARED_STRINGS, XLSX_SHARED_STRINGS_PER_BYTE * size)
+        for info in infos:
+            if not info.filename.lower().endswith("sharedstrings.xml"):
+                continue
+            with zipfile.ZipFile(self.path) as zf, zf.open(info) as member:
+                head = member.read(4096)
+            declared = _UNIQUE_COUNT.search(head)
+            if info.file_size > limit or (declared and int(declared[1]) > self.max_cells):
+                raise _fail(
+                    f"The XLSX shared-strings table is too large ({info.file_size:,} bytes of "
+                    f"XML, at most {limit:,} for a file of this size): save the sheet as CSV"
+                )
+
+    @property
+    def max_cells(self) -> int:
+        return _XLSX_CELL_FLOOR + XLSX_CELLS_PER_BYTE * self.path.stat().st_size
 
     def _rows(self) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
         """(sheet row number, values) of the non-empty rows."""
@@ -449,7 +500,14 @@ class _XlsxSource(_Source):
         try:
             sheet = workbook.worksheets[0]
             self.sheet_name = str(sheet.title)
+            cells, limit = 0, self.max_cells
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells += len(values)
+                if cells > limit:
+                    raise _fail(
+                        f"The sheet holds more than {limit:,} cells (blank ones included) for a "
+                        "file of this size: remove the stray cells far to the right or below"
+                    )
                 if any(v not in (None, "") for v in values):
                     yield number, tuple(values)
         finally:
@@ -520,6 +578,8 @@ def _arrow_to_table_type(t: Any) -> str:
 
 def _output_names(names: Sequence[str], specs: Mapping[str, FieldSpec]) -> list[str]:
     """Clean header names: blanks become ``column_<n>``; declared names match case-insensitively."""
+    if len(names) > MAX_COLUMNS:
+        raise _fail(f"The file has {len(names):,} columns: at most {MAX_COLUMNS:,} are accepted")
     by_folded = {name.casefold(): name for name in specs}
     out: list[str] = []
     for position, raw in enumerate(names, start=1):
@@ -667,6 +727,8 @@ class ParsedTable:
             return pa.string()
         if pa.types.is_decimal(t):
             return pa.float64()
+        if pa.types.is_unsigned_integer(t):
+            return pa.int64()
         return t
 
     def _convert(
@@ -683,7 +745,7 @@ class ParsedTable:
             if spec is not None:
                 typed, checks = convert_column(column, spec, self._source.decimal)
             else:
-                typed, checks = keep_column(column), []
+                typed, checks = keep_column(column)
             if pa.types.is_large_string(typed.type):
                 typed = pc.cast(typed, pa.string())
             for check in checks:
