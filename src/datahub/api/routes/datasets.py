@@ -20,6 +20,7 @@ from datahub.api.deps import (
     StorageDep,
     audited_transaction,
 )
+from datahub.api.header_values import content_disposition
 from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import PageDep, envelope
 from datahub.api.uploads import receive
@@ -216,7 +217,7 @@ def download_file(
     catalog.record_read(session, ctx, resolved, version, "dataset.read_file", version.row_count)
     headers = {
         **licence_headers(resolved),
-        "Content-Disposition": f'attachment; filename="{version.filename}"',
+        "Content-Disposition": content_disposition(version.filename),
         "Content-Length": str(version.size),
         "ETag": f'"{version.sha256}"',
         "X-Checksum-SHA256": version.sha256,
@@ -292,7 +293,7 @@ def read_rows(
         media_type="text/csv; charset=utf-8",
         headers={
             **headers,
-            "Content-Disposition": f'attachment; filename="{dataset_id}-v{found.number}.csv"',
+            "Content-Disposition": content_disposition(f"{dataset_id}-v{found.number}.csv"),
         },
     )
 

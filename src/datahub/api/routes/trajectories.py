@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
-from text_unidecode import unidecode
 
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep, require
+from datahub.api.header_values import content_disposition, header_text
 from datahub.carbon import service
 from datahub.carbon.chart import render_svg
 from datahub.carbon.schemas import (
@@ -119,7 +119,7 @@ def _licence_headers(trajectory: service.Trajectory) -> dict[str, str]:
     return {
         "Link": ", ".join(f'<{licence.url}>; rel="license"' for licence in trajectory.licences),
         "X-Licence": ", ".join(licence.id for licence in trajectory.licences),
-        "X-Attribution": unidecode(attributions)[:1000],
+        "X-Attribution": header_text(attributions, 1000),
     }
 
 
@@ -191,7 +191,7 @@ def _respond(
             media_type="text/csv; charset=utf-8",
             headers={
                 **headers,
-                "Content-Disposition": f'attachment; filename="{name}-trajectory.csv"',
+                "Content-Disposition": content_disposition(f"{name}-trajectory.csv"),
             },
         )
     if fmt == "svg":
