@@ -104,7 +104,8 @@ class TrajectoryRead(BaseModel):
 
 
 class TargetWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Python's json reads NaN and Infinity: refused here, not stored to break trajectories.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     reference_year: int = Field(ge=1900, le=2100)
     target_year: int = Field(ge=1900, le=2100)

@@ -384,7 +384,7 @@ class _JsonSource(_Source):
                     if not isinstance(item, dict):
                         raise _fail("expected a JSON object", row=count)
                     if self.format == "geojson":
-                        yield self._feature_row(item)
+                        yield self._feature_row(item, count)
                     else:
                         yield item
             except ijson.JSONError as exc:
@@ -392,7 +392,10 @@ class _JsonSource(_Source):
                 raise _fail(f"Invalid JSON after row {count}: {reason}", row=count + 1) from exc
 
     @staticmethod
-    def _feature_row(feature: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _feature_row(feature: Mapping[str, Any], number: int) -> Mapping[str, Any]:
+        geometry = feature.get("geometry")
+        if geometry is not None and not _is_geometry(geometry):
+            raise _fail("not a GeoJSON geometry (RFC 7946 §3.1)", row=number, field_name="geometry")
         row = dict(feature.get("properties") or {})
         if "id" in feature and "id" not in row:
             row["id"] = feature["id"]
@@ -419,6 +422,21 @@ class _JsonSource(_Source):
                 chunk = []
         if chunk or not self.names:
             yield _text_batch(self.names, chunk)
+
+
+_GEOMETRY_TYPES: Final = frozenset(
+    ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+)
+
+
+def _is_geometry(value: Any) -> bool:
+    """A GeoJSON geometry object of a known type (coordinates are left to their readers)."""
+    if not isinstance(value, dict):
+        return False
+    if value.get("type") == "GeometryCollection":
+        members = value.get("geometries")
+        return isinstance(members, list) and all(_is_geometry(m) for m in members)
+    return value.get("type") in _GEOMETRY_TYPES and isinstance(value.get("coordinates"), list)
 
 
 class _XlsxSource(_Source):

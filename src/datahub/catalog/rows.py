@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, cast, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from datahub.catalog import repository, rowstore
@@ -105,13 +106,43 @@ def encode_cursor(value: Any, row_number: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([value, row_number])).decode("ascii").rstrip("=")
 
 
+_INT64: Final = 1 << 63
+_BAD_CURSOR: Final = "the 'after' cursor is not valid; use links.next as given"
+
+
 def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, row_number = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        return value, int(row_number)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest("the 'after' cursor is not valid; use links.next as given") from None
+        raise BadRequest(_BAD_CURSOR) from None
+    if not _is_int64(row_number) or row_number < 0:
+        raise BadRequest(_BAD_CURSOR)
+    return value, row_number
+
+
+def _is_int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
+
+
+def _cursor_value(value: Any, column: rowstore.RowColumn) -> Any:
+    """The sort value of a cursor, checked against its column: a forged cursor holding a list,
+    an object or a value of another type is a 400, not an error in the database."""
+    if value is None:
+        return None
+    kind = column.type
+    fits = (
+        _is_int64(value)
+        if kind == "integer"
+        else isinstance(value, bool)
+        if kind == "boolean"
+        else (_is_int64(value) or (isinstance(value, float) and math.isfinite(value)))
+        if kind == "number"
+        else isinstance(value, str)
+    )
+    if not fits:
+        raise BadRequest(_BAD_CURSOR)
+    return _convert(value, kind, "after") if kind in ("date", "datetime") else value
 
 
 @dataclass
@@ -141,8 +172,10 @@ def _after(expr: Any, descending: bool, value: Any, row_number: int, row: Any) -
         return row > row_number
     if value is None:
         return and_(expr.is_(None), row > row_number)
-    beyond = expr < value if descending else expr > value
-    return or_(beyond, and_(expr == value, row > row_number), expr.is_(None))
+    # A bound literal: SQLAlchemy reads ``expr > True`` as an operator misuse (boolean columns).
+    bound = literal(value, expr.type)
+    beyond = expr < bound if descending else expr > bound
+    return or_(beyond, and_(expr == bound, row > row_number), expr.is_(None))
 
 
 def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
@@ -166,12 +199,7 @@ def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
     ordered = base
     if query.after:
         value, row_number = decode_cursor(query.after)
-        if sort_column is not None and value is not None:
-            value = (
-                _convert(str(value), sort_column.type, "after")
-                if sort_column.type in ("date", "datetime")
-                else value
-            )
+        value = _cursor_value(value, sort_column) if sort_column is not None else None
         ordered = ordered.where(_after(expr, descending, value, row_number, row))
     if expr is not None:
         ordered = ordered.order_by(expr.is_(None), expr.desc() if descending else expr.asc())

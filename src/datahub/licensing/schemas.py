@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class GrantCreate(BaseModel):
@@ -46,7 +46,8 @@ class AccessRequestCreate(BaseModel):
 class AccessRequestDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: datetime | None = None
+    #: Aware only, as for grants: a naive time is refused (422), not guessed to be UTC.
+    expires_at: AwareDatetime | None = None
     grant_to: Literal["user", "organization"] = "user"
     reason: str = Field("", max_length=2000)
 

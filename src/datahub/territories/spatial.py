@@ -24,7 +24,9 @@ def from_geojson(geojson: dict[str, Any], *, field: str = "geometry") -> BaseGeo
     """A shapely geometry from a GeoJSON geometry object, checked and repaired if self-crossing."""
     try:
         geometry = shape(geojson)
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
+        # ShapelyError covers GEOS failures and unknown types ({"type": "Foo"}, also nested in
+        # a GeometryCollection), which used to escape as a 500.
         raise ValidationFailed(
             "invalid GeoJSON geometry", errors=[FieldError(None, field, str(exc)[:200])]
         ) from None
