@@ -209,11 +209,22 @@ def _emission_records(
 
 
 def _reraise_with_dataset(exc: DatahubError, source: Source) -> DatahubError:
-    """Name the dataset in an error about its row when the caller may know of it."""
-    if not source.decision.metadata:
+    """An error about a row, as the caller may hear it (contract §5b).
+
+    A caller who may read the data gets the row, its values and the dataset's id; one who may
+    only see the dataset gets its id and nothing from the row (a factor id, a unit or a row
+    number of confidential data is data); one who may not know of it, not even the id.
+    """
+    dataset_id = source.current.dataset.id
+    if source.decision.data:
+        exc.detail = f"dataset {dataset_id}: {exc.detail}"
         return exc
-    exc.detail = f"dataset {source.current.dataset.id}: {exc.detail}"
-    return exc
+    where = f"dataset {dataset_id}" if source.decision.metadata else "a confidential dataset"
+    message = (
+        f"{where} holds rows this trajectory cannot be computed with (an emission factor or "
+        "unit); its producer can see which"
+    )
+    return type(exc)(detail=message, errors=[FieldError(None, None, message)])
 
 
 def _activity_records(

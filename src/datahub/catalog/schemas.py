@@ -139,8 +139,10 @@ class VersionRead(BaseModel):
     filename: str
     media_type: str
     format: str
-    size: int
-    sha256: str
+    size: int | None = Field(description="bytes; null unless you may read the data")
+    sha256: str | None = Field(
+        description="of the original file; null unless you may read the data"
+    )
     row_count: int
     columns: list[dict[str, Any]]
     report: dict[str, Any]

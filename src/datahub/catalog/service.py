@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Final
 
 import pyarrow as pa
 from slugify import slugify
@@ -105,7 +106,11 @@ def to_read(resolved: Resolved, territory_codes: list[str]) -> DatasetRead:
         tags=list(dataset.tags),
         territories=territory_codes,
         temporal_coverage=coverage,
-        provenance=dict(dataset.provenance),
+        provenance=(
+            dict(dataset.provenance)
+            if resolved.decision.data
+            else without_fingerprints(dict(dataset.provenance))
+        ),
         current_version=dataset.current_version,
         created_at=dataset.created_at,
         updated_at=dataset.updated_at,
@@ -325,21 +330,39 @@ def visible(session: Session, licences: LicenceRegistry, caller: Caller) -> list
     return reads(session, licences, caller, repository.all_matching(session, query))
 
 
-def version_read(dataset: Dataset, version: DatasetVersion) -> VersionRead:
+#: Parts of a version's report that describe the file's bytes (contract §5b).
+_BYTES_REPORT: Final = ("dialect", "stored_sha256")
+#: Provenance fields that fingerprint the bytes too (a connector's upstream checksum).
+_BYTES_PROVENANCE: Final = ("upstream_checksum",)
+
+
+def version_read(dataset: Dataset, version: DatasetVersion, *, data: bool = True) -> VersionRead:
+    """A version as the caller may see it: without ``data`` (the caller may see the dataset but
+    not read its data) its SHA-256, exact size and dialect are left out — with them a small
+    file could be guessed and checked offline (contract §5b)."""
+    report = dict(version.report)
+    provenance = dict(version.provenance)
+    if not data:
+        report = {k: v for k, v in report.items() if k not in _BYTES_REPORT}
+        provenance = without_fingerprints(provenance)
     return VersionRead(
         number=version.number,
         filename=version.filename,
         media_type=version.media_type,
         format=version.format,
-        size=version.size,
-        sha256=version.sha256,
+        size=version.size if data else None,
+        sha256=version.sha256 if data else None,
         row_count=version.row_count,
         columns=list(version.columns),
-        report=dict(version.report),
-        provenance=dict(version.provenance),
+        report=report,
+        provenance=provenance,
         created_at=version.created_at,
         current=version.number == dataset.current_version,
     )
+
+
+def without_fingerprints(provenance: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in provenance.items() if k not in _BYTES_PROVENANCE}
 
 
 def exists(session: Session, dataset_id: str) -> bool:
@@ -361,8 +384,10 @@ def load_rows(session: Session, version: DatasetVersion, batches: Iterable[pa.Re
 
 
 def list_versions(session: Session, resolved: Resolved) -> list[VersionRead]:
+    data = resolved.decision.data
     return [
-        version_read(resolved.dataset, v) for v in repository.versions(session, resolved.dataset.id)
+        version_read(resolved.dataset, v, data=data)
+        for v in repository.versions(session, resolved.dataset.id)
     ]
 
 

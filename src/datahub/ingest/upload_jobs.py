@@ -74,7 +74,7 @@ def execute_upload(
         version = outcome.version
         observability.record_upload(
             "stored" if outcome.created else "unchanged",
-            size=version.size,
+            size=params["size"],
             rows=version.row_count,
         )
 
