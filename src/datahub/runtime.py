@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,7 @@ from datahub.notifications.delivery import Delivery, Sender
 from datahub.notifications.mail import Mailer
 from datahub.resources import shipped_folder
 from datahub.settings import Settings
-from datahub.storage import Storage, storage_from_url
+from datahub.storage import Storage, scratch, storage_from_url
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Runtime:
     storage: Storage
     #: The audit seals' signing key and storage copies (see datahub.audit.seals).
     seals: SealKeeper
+    #: Scratch space for uploads on their way in (see datahub.storage.scratch).
+    temp_dir: Path
     #: Run on every new dataset version inside its transaction (see catalog.uploads).
     version_hooks: list[VersionHook] = field(default_factory=list)
     #: Run when a dataset's versions are deleted, inside that transaction (see catalog.service).
@@ -82,6 +85,8 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     database = sqlite_file(settings.database_url) if serving else None
     engine = make_engine(settings.database_url, sqlite_autocheckpoint=database is None)
     storage = storage_from_url(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
+    temp_dir = scratch.root_for(settings, storage)
+    scratch.sweep(temp_dir)  # what a killed upload or job left
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -89,6 +94,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         licences=LicenceRegistry.load(shipped_folder("licenses"), settings.base_url),
         storage=storage,
         seals=SealKeeper(settings.audit_key_file, storage),
+        temp_dir=temp_dir,
         version_hooks=[index_version, notify_new_version],
         deletion_hooks=[forget_versions],
         checkpointer=WalCheckpointer(database).start() if database is not None else None,

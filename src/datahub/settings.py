@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         None, description="S3-compatible endpoint (MinIO, Garage, moto...); AWS when unset."
     )
+    temp_dir: str | None = Field(
+        None,
+        description="Folder for files on their way in (uploads, staged jobs), swept at start; "
+        "default: `<storage folder>-tmp` beside local storage, else `<instance_name>-tmp` in "
+        "the system temp folder.",
+    )
     max_upload_mb: int = Field(1024, ge=1, description="Largest accepted upload, in MiB.")
     instance_name: str = Field("datahub", description="Shown in the DCAT catalogue and the docs.")
     base_url: str = Field(

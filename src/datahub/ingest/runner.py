@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -51,7 +50,7 @@ from datahub.ingest.contract import (
 from datahub.ingest.http import Sleep, build_http_client
 from datahub.licensing.registry import LicenceRegistry
 from datahub.settings import Settings
-from datahub.storage import Storage
+from datahub.storage import Storage, scratch
 from datahub.territories import service as territories
 from datahub.territories.codes import LEVELS
 from datahub.territories.schemas import ActorCreate, TerritoryCreate
@@ -70,6 +69,7 @@ class RunnerRuntime(Protocol):
     engine: Engine
     licences: LicenceRegistry
     storage: Storage
+    temp_dir: Path
 
     @property
     def version_hooks(self) -> Sequence[uploads.VersionHook]: ...
@@ -494,8 +494,8 @@ def run_connector(
     check_caller(ctx)
     if transport is None:
         transport = default_transport()
-    with tempfile.TemporaryDirectory(prefix=f"datahub-{name}-") as folder:
-        spool = _Spool(Path(folder))
+    with scratch.scratch_dir(runtime.temp_dir, "connector") as folder:
+        spool = _Spool(folder)
         _fetch(connector, params, runtime, ctx, spool, progress, transport, sleep)
         progress(0, spool.count, f"storing {spool.count} items")
         return _store(runtime, ctx, connector.name, spool, progress, on_stored)

@@ -11,10 +11,8 @@ outcome. A staged copy whose job was interrupted (its process died) is discarded
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from datahub import observability
@@ -24,6 +22,7 @@ from datahub.catalog import uploads
 from datahub.errors import DatahubError
 from datahub.ingest import jobs, queue, repository
 from datahub.ingest.runner import RunnerRuntime
+from datahub.storage import scratch
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +87,8 @@ def execute_upload(
 def _store(
     runtime: RunnerRuntime, job_id: str, params: Mapping[str, Any], ctx: RequestContext
 ) -> uploads.Outcome:
-    with tempfile.TemporaryDirectory(prefix="datahub-job-") as folder:
-        path = Path(folder) / "upload"
+    with scratch.scratch_dir(runtime.temp_dir, "job") as folder:
+        path = folder / "upload"
         runtime.storage.download_to(params["staged"], path)
         upload = uploads.Upload(
             path, params["filename"], params["media_type"], params["size"], params["sha256"]

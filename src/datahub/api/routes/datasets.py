@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -32,6 +30,7 @@ from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
 from datahub.ingest import upload_jobs
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
+from datahub.storage import scratch
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -156,8 +155,8 @@ async def upload_version(
     # Refuse early (before reading the body) when the caller may not publish here.
     await run_in_threadpool(_check_manager, runtime, ctx, dataset_id)
     limit = runtime.settings.max_upload_mb << 20
-    with tempfile.TemporaryDirectory(prefix="datahub-upload-") as folder:
-        upload = await receive(request, Path(folder), limit)
+    with scratch.scratch_dir(runtime.temp_dir, "upload") as folder:
+        upload = await receive(request, folder, limit)
         if _prefers_async(request):
             job = await run_in_threadpool(
                 upload_jobs.submit_upload, runtime, ctx, dataset_id, upload
