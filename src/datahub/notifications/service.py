@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from datahub.accounts import service as accounts
 from datahub.db.models import DatasetSubscription, Notification, Webhook
 from datahub.errors import FieldError, NotFound, ValidationFailed
 from datahub.notifications import repository
@@ -73,6 +74,7 @@ def notify(
 
 def add_webhook(session: Session, organization_id: str, url: str) -> tuple[Webhook, str]:
     """Register an endpoint; returns it with its signing secret, shown to the caller once."""
+    accounts.get_organization(session, organization_id)  # 404 for an unknown organisation
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationFailed(

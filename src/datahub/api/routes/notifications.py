@@ -89,33 +89,31 @@ def _manage(ctx: ContextDep, organization_id: str) -> None:
 
 
 @router.get(
-    "/organizations/{organization_id}/webhooks",
+    "/organizations/{org_id}/webhooks",
     summary="An organisation's webhooks (its producers, admins)",
 )
 def list_webhooks(
-    organization_id: str, session: SessionDep, ctx: ContextDep, _caller: AuthenticatedDep
+    org_id: str, session: SessionDep, ctx: ContextDep, _caller: AuthenticatedDep
 ) -> dict[str, Any]:
-    _manage(ctx, organization_id)
-    found = [
-        WebhookRead.model_validate(h) for h in notifications.list_webhooks(session, organization_id)
-    ]
+    _manage(ctx, org_id)
+    found = [WebhookRead.model_validate(h) for h in notifications.list_webhooks(session, org_id)]
     return {"data": found, "meta": {"total": len(found)}}
 
 
 @router.post(
-    "/organizations/{organization_id}/webhooks",
+    "/organizations/{org_id}/webhooks",
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook: the hub's events POSTed as JSON, signed with HMAC-SHA256",
 )
 def create_webhook(
-    organization_id: str,
+    org_id: str,
     data: WebhookCreate,
     session: SessionDep,
     ctx: ContextDep,
     _caller: AuthenticatedDep,
 ) -> WebhookCreated:
-    _manage(ctx, organization_id)
-    hook, secret = notifications.add_webhook(session, organization_id, str(data.url))
+    _manage(ctx, org_id)
+    hook, secret = notifications.add_webhook(session, org_id, str(data.url))
     audit.record(
         session,
         audit.event_for(ctx, "webhook.create", detail={"webhook": hook.id, "url": hook.url}),
@@ -124,18 +122,18 @@ def create_webhook(
 
 
 @router.delete(
-    "/organizations/{organization_id}/webhooks/{webhook_id}",
+    "/organizations/{org_id}/webhooks/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook",
 )
 def delete_webhook(
-    organization_id: str,
+    org_id: str,
     webhook_id: int,
     session: SessionDep,
     ctx: ContextDep,
     _caller: AuthenticatedDep,
 ) -> Response:
-    _manage(ctx, organization_id)
-    notifications.remove_webhook(session, organization_id, webhook_id)
+    _manage(ctx, org_id)
+    notifications.remove_webhook(session, org_id, webhook_id)
     audit.record(session, audit.event_for(ctx, "webhook.delete", detail={"webhook": webhook_id}))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
