@@ -13,6 +13,9 @@ for a commune, an EPCI, a region and the country (and the territory with
 ``?scenario=plan&reference=…``: a 12-action plan and a reference trajectory), and in the same
 run a naive ``GROUP BY year, sector`` over the raw typed rows of the same scopes (the territory
 codes of the scope found first by the recursive hierarchy query).
+A second, confidential ``emissions`` dataset (``restricted-stat-1.0``, ``--secret-actors``
+actors' rows) is timed through the territory endpoint with ``basis=actors``, where an anonymous
+caller uses it in aggregate under statistical secrecy, beside the open data alone.
 ``--communes 35000 --years 36`` is the full 10M-row run. The database is wiped first (give it a
 database of its own).
 """
@@ -53,6 +56,7 @@ from datahub.territories import repository as territory_repository
 ORG = "bench-org"
 DATASET = "bench-emissions"
 REFERENCE = "bench-reference"
+CONFIDENTIAL = "bench-confidential"
 SCOPES = {
     "commune": "commune:10000",
     "epci": "epci:200000000",
@@ -123,20 +127,20 @@ def raw_rows(communes: int, years: int, actors: int) -> Iterator[dict[str, Any]]
             }
 
 
-def load(settings: Settings, communes: int, years: int, actors: int) -> None:
+def load(settings: Settings, communes: int, years: int, actors: int, secret_actors: int) -> None:
     runtime = build_runtime(settings)
     started = time.perf_counter()
     with runtime.transaction() as session:
         old = session.execute(
             select(DatasetVersion.id, DatasetVersion.dataset_id).where(
-                DatasetVersion.dataset_id.in_([DATASET, REFERENCE])
+                DatasetVersion.dataset_id.in_([DATASET, REFERENCE, CONFIDENTIAL])
             )
         )
         for old_id, dataset_id in list(old):
-            columns = COLUMNS if dataset_id == DATASET else REFERENCE_COLUMNS
+            columns = REFERENCE_COLUMNS if dataset_id == REFERENCE else COLUMNS
             rowstore.drop(session.connection(), rowstore.table(old_id, rowstore.layout(columns)))
-        session.execute(delete(Dataset).where(Dataset.id.in_([DATASET, REFERENCE])))
-        session.execute(delete(Actor).where(Actor.id.like("bench-actor-%")))
+        session.execute(delete(Dataset).where(Dataset.id.in_([DATASET, REFERENCE, CONFIDENTIAL])))
+        session.execute(delete(Actor).where(Actor.id.like("bench-%")))
         session.execute(delete(TerritoryParent))
         session.execute(delete(Territory))
         session.execute(delete(Organization).where(Organization.id == ORG))
@@ -205,8 +209,88 @@ def load(settings: Settings, communes: int, years: int, actors: int) -> None:
         watcher.finish(version)
         facts = session.scalar(select(func.count()).select_from(_fact_table()))
         load_steering(session, territories, years)
-    out(f"indexed: {facts:,} facts with roll-ups, in {time.perf_counter() - rows_done:.1f} s")
+        out(f"indexed: {facts:,} facts with roll-ups, in {time.perf_counter() - rows_done:.1f} s")
+        started = time.perf_counter()
+        session.execute(
+            insert(Actor),
+            [
+                {
+                    "id": f"bench-secret-{a}",
+                    "name": f"Confidential actor {a}",
+                    "territory_code": f"commune:{10000 + (a * 7) % communes:05d}",
+                }
+                for a in range(secret_actors)
+            ],
+        )
+        rows = secret_rows(communes, years, secret_actors)
+        _store(session, CONFIDENTIAL, "restricted-stat-1.0", "restricted", rows)
+        out(f"confidential data: stored and indexed in {time.perf_counter() - started:.1f} s")
     runtime.close()
+
+
+def _store(
+    session: Any, dataset_id: str, licence: str, level: str, rows: Iterator[dict[str, Any]]
+) -> None:
+    """Store rows as a dataset's first version and index them through the upload's hook."""
+    dataset = Dataset(
+        id=dataset_id,
+        title=dataset_id,
+        description="synthetic",
+        organization_id=ORG,
+        licence_id=licence,
+        level=level,
+        kind="emissions",
+        tags=[],
+        provenance={},
+        current_version=1,
+    )
+    session.add(dataset)
+    session.flush()
+    version = DatasetVersion(
+        dataset_id=dataset_id,
+        number=1,
+        storage_key="bench",
+        filename="bench.csv",
+        media_type="text/csv",
+        format="csv",
+        size=0,
+        sha256=f"{dataset_id:0<64}"[:64],
+        row_count=0,
+    )
+    session.add(version)
+    session.flush()
+    version.columns = COLUMNS
+    stored = rowstore.layout(COLUMNS)
+    table = rowstore.table(version.id, stored)
+    connection = session.connection()
+    rowstore.create(connection, table)
+    # The upload's own path: rows go through the loader, the carbon hook watches them.
+    watcher = index_version(session, dataset)
+    assert watcher is not None
+    with rowstore.loader(connection, table, stored) as loader:
+        for chunk in _chunks(rows, 100_000):
+            first_row = loader.count + 1
+            batch = _batch(chunk)
+            loader.add(batch)
+            watcher.add(batch, first_row)
+    rowstore.finish(connection, table)
+    version.row_count = loader.count
+    watcher.finish(version)
+
+
+def secret_rows(communes: int, years: int, actors: int) -> Iterator[dict[str, Any]]:
+    """Aggregate-only rows (restricted-stat-1.0): each actor's yearly figure in one sector."""
+    sectors = ("industry", "tertiary", "agriculture")
+    for a in range(actors):
+        for year in range(2050 - years + 1, 2051):
+            yield {
+                "year": year,
+                "territory": f"commune:{10000 + (a * 7) % communes:05d}",
+                "sector": sectors[a % 3],
+                "actor": f"bench-secret-{a}",
+                "value": 100.0 + (a * 13 + year) % 400,
+                "unit": "tCO2e",
+            }
 
 
 def load_steering(session: Any, territories: list[dict[str, Any]], years: int) -> None:
@@ -380,6 +464,9 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=2000)
     parser.add_argument("--years", type=int, default=36)
     parser.add_argument("--actors", type=int, default=200)
+    parser.add_argument(
+        "--secret-actors", type=int, default=1000, help="actors of the confidential dataset"
+    )
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--naive-repeat", type=int, default=5)
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
@@ -391,8 +478,9 @@ def main() -> None:
     migrate.upgrade(url)
     out(f"database: {settings.database_url.split('@')[-1]}")
     out(f"size: {args.communes:,} communes × 8 sectors × {args.years} years + {args.actors} actors")
+    out(f"confidential: {args.secret_actors} actors × {args.years} years (restricted-stat-1.0)")
     if not args.skip_load:
-        load(settings, args.communes, args.years, args.actors)
+        load(settings, args.communes, args.years, args.actors, args.secret_actors)
 
     runtime = build_runtime(settings)
     if runtime.engine.dialect.name == "postgresql":
@@ -432,7 +520,37 @@ def main() -> None:
                 f"{baseline[0]:8.1f}/{baseline[1]:8.1f} ×{baseline[0] / territory[0]:.1f} "
                 f"{steering[0]:7.1f}/{steering[1]:7.1f}"
             )
+        confidential(client, scopes, args.repeat)
     runtime.close()
+
+
+def confidential(client: TestClient, scopes: dict[str, str], repeat: int) -> None:
+    """Territory trajectories with the confidential dataset in scope (``basis=actors``, an
+    anonymous caller: aggregate use, through statistical secrecy), beside the open data alone
+    (``basis=inventory``). The first request after a data change decides secrecy for every
+    territory (shown as "first"); the others reuse the decisions."""
+    out("with confidential (aggregate-only) data in scope, ms: p50 / p95")
+    out(f"{'scope':9} {'open data':>15} {'confidential':>15} {'first':>8}")
+    for name, code in scopes.items():
+        path = f"/api/v1/territories/{code}/trajectory"
+
+        def get(basis: str, path: str = path) -> Callable[[], Any]:
+            def call() -> Any:
+                response = client.get(path, params={"basis": basis})
+                assert response.status_code == 200, response.text
+                return response
+
+            return call
+
+        start = time.perf_counter()
+        get("actors")()
+        first = (time.perf_counter() - start) * 1000
+        open_data = timings(get("inventory"), repeat)
+        secret = timings(get("actors"), repeat)
+        out(
+            f"{name:9} {open_data[0]:7.1f}/{open_data[1]:7.1f} "
+            f"{secret[0]:7.1f}/{secret[1]:7.1f} {first:8.1f}"
+        )
 
 
 if __name__ == "__main__":

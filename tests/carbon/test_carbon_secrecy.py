@@ -139,13 +139,43 @@ def test_withheld_cells_whose_sum_still_fails_take_more_partners() -> None:
         Contribution(2020, "industry", "b", 30.0),
         Contribution(2020, "energy", "a", 10.0),  # same actor a: the union has only a and b
         *(Contribution(2020, "waste", actor, 10.0) for actor in "cde"),
+        *(Contribution(2020, "tertiary", actor, 20.0) for actor in "fgh"),
     ]
     outcome = apply_secrecy(contributions, _cells(contributions, {}))
+    # {a, b} fails whatever the sum: the smallest passing cell (waste 30 < tertiary 60) joins.
     assert outcome.withheld == (
         WithheldCell(2020, "energy", "secrecy"),
         WithheldCell(2020, "industry", "secrecy"),
         WithheldCell(2020, "waste", "complementary"),
     )
+
+
+def test_a_four_actor_cell_beside_a_two_actor_cell_is_shown_and_the_total_withheld() -> None:
+    # industry {a 40, b 30} fails (2 actors); waste {c, d, e, f} = 4 × 10 passes. Either the
+    # waste cell or the total must go (total − waste = industry); both cost one figure, and
+    # minimal loss (contract §5b) keeps the passing cell: the total and net are withheld.
+    public = {(2020, "residential"): 500.0}
+    contributions = [
+        Contribution(2020, "industry", "a", 40.0),
+        Contribution(2020, "industry", "b", 30.0),
+        *(Contribution(2020, "waste", actor, 10.0) for actor in "cdef"),
+    ]
+    result = _run(contributions, public)
+    assert result.withheld == (
+        WithheldCell(2020, "industry", "secrecy"),
+        WithheldCell(2020, None, "complementary"),
+    )
+    shown = result.series[0]
+    assert shown.breakdown == {"residential": 500.0, "waste": 40.0}
+    assert shown.emissions is None
+    assert shown.net is None
+    # Another secret (industry 10 + 20 instead of 40 + 30) gives the same view.
+    other = [
+        Contribution(2020, "industry", "a", 10.0),
+        Contribution(2020, "industry", "b", 20.0),
+        *(Contribution(2020, "waste", actor, 10.0) for actor in "cdef"),
+    ]
+    assert _view(_run(other, public)) == _view(result)
 
 
 def test_interpolated_years_do_not_leak_withheld_neighbours() -> None:

@@ -58,6 +58,7 @@ from datahub.db.models import (
     Dataset,
     DatasetVersion,
 )
+from datahub.db.models._common import utcnow
 from datahub.errors import FieldError, UnitMismatch, ValidationFailed
 from datahub.territories.codes import level_of, rank
 
@@ -589,8 +590,15 @@ class VersionIndexer:
             index_emission_sums(session, version.id, self.sums, Hierarchy.load(session), report)
         else:
             report = _index_version_rows(session, self.dataset.kind, version.id)
-        version.report = {**(version.report or {}), "carbon": report.as_dict()}
+        _stamp(version, report)
         session.flush()
+
+
+def _stamp(version: DatasetVersion, report: Report) -> None:
+    """Store the indexing report with the time of indexing: what memoised decisions over the
+    version's facts are keyed on (a reindex rebuilds the facts, so it changes the key)."""
+    carbon = {**report.as_dict(), "indexed_at": utcnow().isoformat()}
+    version.report = {**(version.report or {}), "carbon": carbon}
 
 
 def forget_versions(session: Session, version_ids: Sequence[int]) -> None:
@@ -622,5 +630,8 @@ def reindex(session: Session) -> dict[str, int]:
             if current.dataset.kind != kind:
                 continue
             report = _index_version_rows(session, kind, current.version_id, hierarchy)
+            version = session.get(DatasetVersion, current.version_id)
+            if version is not None:
+                _stamp(version, report)
             done[current.dataset.id] = report.facts
     return done

@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     select,
     true,
@@ -315,6 +316,8 @@ class CurrentVersion:
     dataset: Dataset
     version_id: int
     number: int
+    #: What identifies the version's facts: content hash, creation time, indexing stamp.
+    stamp: tuple[object, ...] = ()
 
 
 def current_versions(
@@ -322,7 +325,14 @@ def current_versions(
 ) -> list[CurrentVersion]:
     """The current version of every dataset of these kinds (and approach, for emissions)."""
     query = (
-        select(Dataset, DatasetVersion.id, DatasetVersion.number)
+        select(
+            Dataset,
+            DatasetVersion.id,
+            DatasetVersion.number,
+            DatasetVersion.sha256,
+            DatasetVersion.created_at,
+            DatasetVersion.report,
+        )
         .join(
             DatasetVersion,
             (DatasetVersion.dataset_id == Dataset.id)
@@ -333,8 +343,13 @@ def current_versions(
     )
     rows = session.execute(query).all()
     return [
-        CurrentVersion(dataset, version_id, number)
-        for dataset, version_id, number in rows
+        CurrentVersion(
+            dataset,
+            version_id,
+            number,
+            (sha256, str(created_at), str((report or {}).get("carbon", {}).get("indexed_at"))),
+        )
+        for dataset, version_id, number, sha256, created_at, report in rows
         if approach is None
         or dataset.kind not in ("emissions", "activity")
         or (dataset.approach or "territorial") == approach
@@ -367,13 +382,17 @@ def _emission_rows(
     version_ids: Sequence[int],
     conditions: Sequence[ColumnElement[bool]],
     *extra: Any,
+    by_actor: bool = True,
 ) -> list[tuple[Any, ...]]:
     """Emission facts of the versions meeting ``conditions``, summed by the cell columns (and
-    ``extra`` ones, which come first in each row)."""
+    ``extra`` ones, which come first in each row); not ``by_actor``: over actors (as "")."""
     f = CarbonEmissionFact
-    group = [*extra, f.version_id, f.year, f.sector, f.ghg, f.gas, f.actor]
+    group = [*extra, f.version_id, f.year, f.sector, f.ghg, f.gas]
+    if by_actor:
+        group.append(f.actor)
+    actor: tuple[Any, ...] = () if by_actor else (literal_column("''"),)
     query = (
-        select(*group, func.sum(f.value))
+        select(*group, *actor, func.sum(f.value))
         .where(f.version_id.in_(version_ids), *conditions)
         .group_by(*group)
     )
@@ -393,16 +412,19 @@ def emission_cells(
     actor: str | None = None,
     actors_only: bool | None = None,
     sector: str | None = None,
+    by_actor: bool = True,
 ) -> list[tuple[int, int, str, str, str, str, float]]:
     """(version_id, year, sector, ghg, gas, actor, tonnes) summed over ``own``.
 
     ``scope`` reads a territory's rolled-up facts; ``actor`` an actor's own facts.
-    ``actors_only`` True keeps rows naming an actor, False rows naming none.
+    ``actors_only`` True keeps rows naming an actor, False rows naming none. Not ``by_actor``:
+    summed over actors too (actor ""), so a large scope reads a few rows, not one per actor.
     """
     if not version_ids:
         return []
     conditions = _in_scope(CarbonEmissionFact, scope, actor, actors_only, sector)
-    return [_emission_row(row) for row in _emission_rows(session, version_ids, conditions)]
+    rows = _emission_rows(session, version_ids, conditions, by_actor=by_actor)
+    return [_emission_row(row) for row in rows]
 
 
 def own_emission_facts(
@@ -435,11 +457,14 @@ def _activity_rows(
     version_ids: Sequence[int],
     conditions: Sequence[ColumnElement[bool]],
     *extra: Any,
+    by_actor: bool = True,
 ) -> list[tuple[Any, ...]]:
     f = CarbonActivityFact
-    group = [*extra, f.version_id, f.year, f.sector, f.actor, f.factor, f.unit]
+    head, tail = [*extra, f.version_id, f.year, f.sector], [f.factor, f.unit]
+    actor: Any = f.actor if by_actor else literal_column("''")
+    group = [*head, *([f.actor] if by_actor else []), *tail]
     query = (
-        select(*group, func.sum(f.quantity), func.min(f.first_row))
+        select(*head, actor, *tail, func.sum(f.quantity), func.min(f.first_row))
         .where(f.version_id.in_(version_ids), *conditions)
         .group_by(*group)
     )
@@ -459,12 +484,15 @@ def activity_cells(
     actor: str | None = None,
     actors_only: bool | None = None,
     sector: str | None = None,
+    by_actor: bool = True,
 ) -> list[tuple[int, int, str, str, str, str, float, int]]:
-    """(version_id, year, sector, actor, factor, unit, quantity, first_row)."""
+    """(version_id, year, sector, actor, factor, unit, quantity, first_row); ``by_actor`` as
+    :func:`emission_cells`."""
     if not version_ids:
         return []
     conditions = _in_scope(CarbonActivityFact, scope, actor, actors_only, sector)
-    return [_activity_row(row) for row in _activity_rows(session, version_ids, conditions)]
+    rows = _activity_rows(session, version_ids, conditions, by_actor=by_actor)
+    return [_activity_row(row) for row in rows]
 
 
 def own_activity_facts(

@@ -47,23 +47,29 @@ sets of aggregate-only datasets differ (one reads in full a dataset another only
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 Reason = Literal["secrecy", "complementary"]
 #: (territory, year, key); key None is the year's total.
 Cell = tuple[str, int, str | None]
 _Place = tuple[str, str | None]  # (territory, key) within one year
-_Atom = tuple[str, str, str]  # (territory the figure is counted at, key, actor)
+_Atom = tuple[str, str, str, str, str]  # (territory counted at, key, part, owner, actor)
+_Unknown = tuple[str, str, str]  # (territory counted at, key, part): what no figure splits
+_Row = tuple[_Place, str]  # one published figure: a place's part
 _Relation = tuple[_Place, tuple[_Place, ...]]
+#: part → (owner, actor) → value
+Split = Mapping[str, Mapping[tuple[str, str], float]]
 
 DEFAULT_MIN_ACTORS: Final = 3
 DEFAULT_MAX_SHARE: Final = 0.85
 _EXACT: Final = 1e-7  # below this, a least-squares residual or weight is zero
+_MAX_TRIALS: Final = 200_000  # complementary cells × (relations + cells) tried again, per year
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,17 @@ class SecrecyRule:
 class Contribution:
     """Part of a cell coming from a dataset used only in aggregate (tCO2e).
 
-    ``territory`` is where the figure is counted before roll-up (an actor's location)."""
+    ``territory`` is where the figure is counted before roll-up (an actor's location);
+    ``part`` its coefficient class across query variants (see the module docstring);
+    ``owner`` the organisation that published it (the coalition rule)."""
 
     year: int
     key: str
     actor: str
     value: float
     territory: str = ""
+    part: str = ""
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,32 @@ def failure(by_actor: Mapping[str, float], rule: SecrecyRule = SecrecyRule()) ->
     return None
 
 
+def _by_actor(values: Iterable[tuple[tuple[str, str], float]]) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for (_owner, actor), value in values:
+        out[actor] += value
+    return out
+
+
+def split_failure(split: Split, rule: SecrecyRule = SecrecyRule()) -> str | None:
+    """Why a group of figures may not be published, or None if it may: each part must pass
+    :func:`failure` on its own, and so must, for every owner among several, the figures of the
+    *other* owners (a producer knows its own figures, so padding a cell with its own actors
+    must not let it subtract them and read a neighbour's)."""
+    for part in sorted(split):
+        values = split[part]
+        why = failure(_by_actor(values.items()), rule)
+        if why:
+            return why
+        owners = sorted({owner for owner, _ in values})
+        for owner in owners if len(owners) > 1 else ():
+            others = _by_actor((k, v) for k, v in values.items() if k[0] != owner)
+            why = failure(others, rule)
+            if why:
+                return f"without one producer's own figures, {why}"
+    return None
+
+
 def apply_secrecy(
     contributions: Iterable[Contribution],
     cell_values: Mapping[tuple[int, str], float] | None = None,
@@ -184,15 +220,14 @@ def decide(
     }
     members = _largest_inside(up, levels or {})
     withheld: dict[str, list[WithheldCell]] = defaultdict(list)
-    for year in sorted(by_year):
-        table = _YearTables(year, by_year[year], up, members, rule, fixed_totals, sizes or {})
-        for (territory, key), reason in table.solve():
-            withheld[territory].append(WithheldCell(year, key, reason))
+    # The matrices are small: BLAS threads only contend (10-30× slower on a loaded machine).
+    with threadpool_limits(1):
+        for year in sorted(by_year):
+            table = _YearTables(year, by_year[year], up, members, rule, fixed_totals, sizes or {})
+            for (territory, key), reason in table.solve():
+                withheld[territory].append(WithheldCell(year, key, reason))
     return Decisions(
-        {
-            territory: tuple(sorted(cells, key=lambda c: (c.year, c.reason != "secrecy")))
-            for territory, cells in withheld.items()
-        }
+        {territory: tuple(sorted(cells, key=_cell_order)) for territory, cells in withheld.items()}
     )
 
 
@@ -225,7 +260,11 @@ def _largest_inside(
 
 
 class _YearTables:
-    """One year of every territory's table, and the suppression over its relations."""
+    """One year of every territory's table, and the suppression over its relations.
+
+    A place (territory, key) publishes one figure per *part* it holds (see the module
+    docstring); every rule below is checked part by part.
+    """
 
     def __init__(
         self,
@@ -241,11 +280,12 @@ class _YearTables:
         self.atoms: dict[_Atom, float] = defaultdict(float)
         self.content: dict[_Place, set[_Atom]] = defaultdict(set)
         for c in contributions:
-            atom = (c.territory, c.key, c.actor)
+            atom = (c.territory, c.key, c.part, c.owner, c.actor)
             self.atoms[atom] += c.value
             for territory in up[c.territory]:
                 self.content[(territory, c.key)].add(atom)
                 self.content[(territory, None)].add(atom)
+        self.parts = {p: frozenset(a[2] for a in atoms) for p, atoms in self.content.items()}
         self.fixed = None if fixed_totals is None else {t for t, y in fixed_totals if y == year}
         self.below: dict[_Place, tuple[_Place, ...]] = {}
         self.relations: list[_Relation] = []
@@ -263,97 +303,149 @@ class _YearTables:
                 if inner:
                     self.below[(territory, key)] = inner
                     self.relations.append(((territory, key), inner))
-        self.tight = {rel: not self._by_actor(*rel) for rel in self.relations}
-        self.unknowns = {p: {(a[0], a[1]) for a in atoms} for p, atoms in self.content.items()}
+        # The parts in which a relation's head holds more than its members (a remainder).
+        self.loose = {rel: frozenset(self._split(*rel)) for rel in self.relations}
+        self.unknowns: dict[_Row, set[_Unknown]] = defaultdict(set)
+        for place, atoms in self.content.items():
+            for atom in atoms:
+                self.unknowns[(place, atom[2])].add((atom[0], atom[1], atom[2]))
 
     def solve(self) -> list[tuple[_Place, Reason]]:
         hidden: dict[_Place, Reason] = {}
         if self.fixed is not None:
             hidden.update(((t, None), "complementary") for t in sorted(self.fixed))
         for place in sorted(self.content, key=_order):
-            if place[1] is not None and failure(self._by_actor(place, ()), self.rule):
+            if place[1] is not None and split_failure(self._split(place, ()), self.rule):
                 hidden[place] = "secrecy"
         while True:
             changed = True
             while changed:
                 changed = False
                 for relation in self.relations:
-                    while self._broken(relation, hidden):
-                        partner = self._partner(relation, hidden)
+                    while needed := self._broken(relation, hidden):
+                        partner = self._partner(relation, hidden, needed)
                         if partner is None:
                             break
                         hidden[partner] = "complementary"
                         changed = True
             partner = self._undo_recovery(hidden)
             if partner is None:
+                self._show_again(hidden)
                 return list(hidden.items())
             hidden[partner] = "complementary"
 
-    def _undo_recovery(self, hidden: Mapping[_Place, Reason]) -> _Place | None:
-        """A shown cell to withhold because some withheld cell is a linear combination of
-        shown ones (the exact attacker, beyond the relations above), or None.
+    def _show_again(self, hidden: dict[_Place, Reason]) -> None:
+        """Show again each complementary cell that later choices made unnecessary (partners
+        are chosen greedily, relation after relation), largest first, when every relation and
+        the exact attacker still hold without it. Skipped on very large years, where each trial
+        would cost too much (what is withheld then stays safe, only not minimal)."""
+        extra = [p for p, why in hidden.items() if why == "complementary" and self._may_hide(p)]
+        if len(extra) * (len(self.relations) + len(self.content)) > _MAX_TRIALS:
+            return
+        for place in sorted(extra, key=lambda p: (-self._size(p), *_order(p))):
+            del hidden[place]
+            holds = not any(self._broken(r, hidden) for r in self.relations)
+            if not (holds and self._undo_recovery(hidden) is None):
+                hidden[place] = "complementary"
 
-        Unknowns are the aggregate-only parts counted at each (own territory, key); a cell is
-        the sum of those below it. A shown cell with one unknown left gives it away; the rest
-        is linear algebra on what remains: a withheld cell is recoverable iff its vector lies in
-        the span of the shown cells' vectors.
+    def _undo_recovery(self, hidden: Mapping[_Place, Reason]) -> _Place | None:
+        """A shown cell to withhold because something secret is a linear combination of the
+        shown figures (the exact attacker, beyond the relations above), or None.
+
+        Unknowns are the aggregate-only parts counted at each (own territory, key, part); each
+        shown place publishes, per part, the sum of those below it. Secret are: a withheld
+        place as a whole (all its parts), each part of a withheld place that fails the rule,
+        and each unknown that fails the rule (e.g. one actor counted at an EPCI itself). A
+        shown row with one unknown left gives it away; the rest is linear algebra: a target is
+        recoverable iff its vector lies in the span of the shown rows' vectors.
         """
-        shown = sorted((p for p in self.content if p not in hidden), key=_order)
-        left = {p: set(self.unknowns[p]) for p in shown}
-        holders: dict[_Place, list[_Place]] = defaultdict(list)
-        for place in shown:
-            for unknown in left[place]:
-                holders[unknown].append(place)
-        given_by: dict[_Place, _Place] = {}  # unknown → the shown cell that gives it away
-        singles = [p for p in shown if len(left[p]) == 1]
+        shown = sorted(
+            (row for row in self.unknowns if row[0] not in hidden), key=lambda r: _order(r[0])
+        )
+        left = {r: set(self.unknowns[r]) for r in shown}
+        holders: dict[_Unknown, list[_Row]] = defaultdict(list)
+        for row in shown:
+            for unknown in left[row]:
+                holders[unknown].append(row)
+        given_by: dict[_Unknown, _Row] = {}  # unknown → the shown row that gives it away
+        singles = [r for r in shown if len(left[r]) == 1]
         while singles:
-            place = singles.pop()
-            if len(left[place]) != 1:
+            row = singles.pop()
+            if len(left[row]) != 1:
                 continue
-            (unknown,) = left[place]
-            given_by[unknown] = place
+            (unknown,) = left[row]
+            given_by[unknown] = row
             for other in holders[unknown]:
                 left[other].discard(unknown)
                 if len(left[other]) == 1:
                     singles.append(other)
-        rest = [p for p in shown if left[p]]
+        rest = [r for r in shown if left[r]]
         column = {
-            u: i for i, u in enumerate(sorted({u for p in rest for u in left[p]}, key=_order))
+            u: i for i, u in enumerate(sorted({u for r in rest for u in left[r]}, key=_u_order))
         }
         basis = np.zeros((len(column), len(rest)))
-        for j, place in enumerate(rest):
-            basis[[column[u] for u in left[place]], j] = 1.0
+        for j, row in enumerate(rest):
+            basis[[column[u] for u in left[row]], j] = 1.0
         span = _orthonormal_span(basis)
-        for secret in sorted((p for p in hidden if self.content[p]), key=_order):
-            unknowns = [u for u in self.unknowns[secret] if u not in given_by]
-            if any(u not in column for u in unknowns):
-                continue  # an unknown no shown cell holds: not recoverable
-            rows = [column[u] for u in unknowns]
-            projected = span[rows].sum(axis=0)
-            if len(rows) - float(projected @ projected) > _EXACT:
-                continue
-            used = [given_by[u] for u in self.unknowns[secret] if u in given_by]
-            if rows:
+
+        def needs(unknowns: Iterable[_Unknown]) -> list[_Place] | None:
+            """The shown places a combination giving these unknowns' sum uses, or None."""
+            wanted = list(unknowns)
+            rest_rows = [column[u] for u in wanted if u not in given_by and u in column]
+            if any(u not in given_by and u not in column for u in wanted):
+                return None  # an unknown no shown row holds: not recoverable
+            if rest_rows:
+                projected = span[rest_rows].sum(axis=0)
+                if len(rest_rows) - float(projected @ projected) > _EXACT:
+                    return None
+            used = [given_by[u][0] for u in wanted if u in given_by]
+            if rest_rows:
                 target = np.zeros(len(column))
-                target[rows] = 1.0
+                target[rest_rows] = 1.0
                 weights = np.linalg.lstsq(basis, target, rcond=None)[0]
-                used += [rest[j] for j in np.flatnonzero(np.abs(weights) > _EXACT)]
+                used += [rest[j][0] for j in np.flatnonzero(np.abs(weights) > _EXACT)]
+            return used
+
+        for target in self._secrets(hidden):
+            used = needs(target)
+            if used is None:
+                continue
             candidates = [p for p in used if self._may_hide(p)]
             if candidates:
                 return min(candidates, key=lambda p: (self._size(p), *_order(p)))
         return None
 
-    def _by_actor(self, head: _Place, known: Iterable[_Place]) -> dict[str, float]:
-        """Per actor, the aggregate-only part of ``head`` minus that of the ``known`` cells."""
+    def _secrets(self, hidden: Mapping[_Place, Reason]) -> Iterator[set[_Unknown]]:
+        """Sets of unknowns whose sum must not be recoverable (see :meth:`_undo_recovery`)."""
+        for place in sorted((p for p in hidden if self.content[p]), key=_order):
+            rows = [(place, part) for part in sorted(self.parts[place])]
+            yield set().union(*(self.unknowns[r] for r in rows))
+            for row in rows:
+                if len(rows) > 1 and split_failure(self._split(place, (), row[1]), self.rule):
+                    yield self.unknowns[row]
+        atoms_of: dict[_Unknown, dict[str, dict[tuple[str, str], float]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for atom, value in self.atoms.items():
+            atoms_of[(atom[0], atom[1], atom[2])][atom[2]][(atom[3], atom[4])] = value
+        for unknown in sorted(atoms_of, key=_u_order):
+            if split_failure(atoms_of[unknown], self.rule):
+                yield {unknown}
+
+    def _split(
+        self, head: _Place, known: Iterable[_Place], only: str | None = None
+    ) -> dict[str, dict[tuple[str, str], float]]:
+        """Per part and (owner, actor), the aggregate-only part of ``head`` minus that of the
+        ``known`` cells (``only``: of that part alone)."""
         count = dict.fromkeys(self.content[head], 1)
         for place in known:
             for atom in self.content[place]:
                 count[atom] = count.get(atom, 0) - 1
-        by_actor: dict[str, float] = defaultdict(float)
+        split: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
         for atom, n in count.items():
-            if n:
-                by_actor[atom[2]] += n * self.atoms[atom]
-        return by_actor
+            if n and (only is None or atom[2] == only):
+                split[atom[2]][(atom[3], atom[4])] += n * self.atoms[atom]
+        return split
 
     def _shown_below(
         self, places: Iterable[_Place], hidden: Mapping[_Place, Reason]
@@ -368,24 +460,44 @@ class _YearTables:
                 shown.append(place)
         return shown
 
-    def _broken(self, relation: _Relation, hidden: Mapping[_Place, Reason]) -> bool:
+    def _broken(self, relation: _Relation, hidden: Mapping[_Place, Reason]) -> frozenset[str]:
+        """The parts in which ``relation`` gives something away (empty: it holds)."""
         head, members = relation
-        unknown = sum(1 for m in members if m in hidden)
+        loose = self.loose[relation]
+        withheld = [m for m in members if m in hidden]
         if head in hidden:
-            return unknown == 0 and self.tight[relation]
-        if unknown == 1 and self.tight[relation]:
-            return True
-        disclosed = self._by_actor(head, self._shown_below(members, hidden))
-        return failure(disclosed, self.rule) is not None
+            covered = frozenset().union(*(self.parts[m] for m in withheld))
+            if self.parts[head] & (loose | covered):
+                return frozenset()
+            return self.parts[head]  # the sum of shown members and nothing else
+        exposed = {
+            part
+            for part in frozenset().union(*(self.parts[m] for m in withheld)) - loose
+            if sum(1 for m in withheld if part in self.parts[m]) == 1
+        }
+        if exposed:
+            return frozenset(exposed)  # a single withheld member is the only unknown
+        disclosed = self._split(head, self._shown_below(members, hidden))
+        return frozenset(
+            part for part, values in disclosed.items() if split_failure({part: values}, self.rule)
+        )
 
-    def _partner(self, relation: _Relation, hidden: Mapping[_Place, Reason]) -> _Place | None:
+    def _partner(
+        self, relation: _Relation, hidden: Mapping[_Place, Reason], needed: frozenset[str]
+    ) -> _Place | None:
+        """What to withhold next to mend ``relation``: the smallest shown member holding a part
+        in ``needed`` — unless it is the last one in a year's table, whose total is withheld
+        instead (one figure either way, and the cell says more than the total)."""
         head, members = relation
         candidates = [m for m in members if m not in hidden and self._may_hide(m)]
-        if candidates:
-            return min(candidates, key=lambda p: (self._size(p), *_order(p)))
-        if head not in hidden and self._may_hide(head):
+        helpful = [m for m in candidates if self.parts[m] & needed]
+        shown_head = head not in hidden and self._may_hide(head)
+        table = head[1] is None and all(m[0] == head[0] for m in members)
+        if shown_head and table and len(helpful) == 1:
             return head
-        return None
+        if helpful:
+            return min(helpful, key=lambda p: (self._size(p), *_order(p)))
+        return head if shown_head else None
 
     def _may_hide(self, place: _Place) -> bool:
         return self.fixed is None or place[1] is not None
@@ -398,8 +510,16 @@ class _YearTables:
         return size
 
 
+def _cell_order(cell: WithheldCell) -> tuple[int, bool, bool, str]:
+    return (cell.year, cell.reason != "secrecy", cell.key is None, cell.key or "")
+
+
 def _order(place: _Place) -> tuple[str, str]:
     return (place[0], place[1] or "")
+
+
+def _u_order(unknown: _Unknown) -> tuple[str, str, str]:
+    return unknown
 
 
 def _orthonormal_span(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from datahub.accounts.caller import Caller, RequestContext
 from datahub.audit import service as audit
 from datahub.carbon import project_inputs, repository, steering
+from datahub.carbon.disclosure import Disclosure, Family, Figure, key_of
 from datahub.carbon.indexing import most_specific_first, tco2e_per_unit
 from datahub.carbon.schemas import (
     Approach,
@@ -53,12 +54,9 @@ from datahub.carbon.schemas import (
 )
 from datahub.carbon.secrecy import (
     Contribution,
-    Decisions,
     SecrecyOutcome,
     SecrecyRule,
-    WithheldCell,
     apply_secrecy,
-    decide,
 )
 from datahub.carbon.sectors import HEATING_SENSITIVE_SECTORS, LULUCF, SECTORS
 from datahub.carbon.sequestration import FactorTable, SequestrationFactor
@@ -334,14 +332,6 @@ def _climate_factors(
     return climate_correct(needed, hdd, hdd_ref, shares)
 
 
-def _key(record: Record, by: By) -> str:
-    if by == "sector":
-        return record.sector
-    if by == "ghg":
-        return record.ghg
-    return TOTAL_KEY
-
-
 # --- sequestration ------------------------------------------------------------------------------
 
 
@@ -442,22 +432,11 @@ def _sequestration(
 # --- secrecy across territories -----------------------------------------------------------------
 
 
-def _secret_actor(record: Record, by_version: Mapping[int, Source]) -> str:
+def _secret_actor(actor: str, source: Source) -> str:
     """Whom an aggregate-only figure belongs to: rows naming no actor are one pseudo-actor."""
-    return record.actor or f"inventory:{by_version[record.version_id].current.dataset.id}"
+    return actor or f"inventory:{source.current.dataset.id}"
 
 
-@dataclass(frozen=True)
-class _Family:
-    """Tables with the same rows, key and sector filter: one secrecy decision for all
-    territories. The by-sector family over all sectors decides what the others share with it
-    (their totals: a year's total, or a sector's cell for a sector's tables)."""
-
-    sector: str | None
-    by: By
-
-
-_BY_SECTOR = _Family(None, "sector")
 _MemoKey = tuple[object, ...]
 
 
@@ -466,10 +445,10 @@ class _Memo:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[_MemoKey, Decisions] = OrderedDict()
+        self._items: OrderedDict[_MemoKey, Disclosure] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: _MemoKey, compute: Callable[[], Decisions]) -> Decisions:
+    def get(self, key: _MemoKey, compute: Callable[[], Disclosure]) -> Disclosure:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -483,117 +462,91 @@ class _Memo:
         return value
 
 
-#: Keyed by the aggregate-only data itself (not by version ids: a reindex, or another
-#: database, reuses them), so a memoised decision can never be stale.
-_DECISIONS = _Memo(64)
+#: Keyed by the data versions involved (their content hash and indexing stamp, so a reindex or
+#: another database never reuses a stale entry), the rule and the basis: the figures are read
+#: and the decisions taken once per data version, not per request.
+_DISCLOSURES = _Memo(16)
 
 
-def _hierarchical_secrecy(
+def _stamp(source: Source) -> tuple[object, ...]:
+    current = source.current
+    return (current.version_id, current.dataset.id, current.dataset.organization_id, current.stamp)
+
+
+def _disclosure(
     session: Session,
+    settings: Settings,
     aggregate: Sequence[Source],
     factor_sources: Sequence[Source],
-    params: TrajectoryParams,
-    gwp_set: GwpSet,
-    rule: SecrecyRule,
-    scope: Scope,
-) -> SecrecyOutcome:
-    """What ``scope``'s table withholds, decided with every other territory's table."""
-    by_version = {s.version_id: s for s in aggregate}
-    records = _aggregate_records(session, by_version, factor_sources, gwp_set, params.basis)
-    edges = repository.rollup_ancestors(session, list(by_version))
-    data = (
-        tuple(
-            sorted(
-                (r.scope, r.year, r.sector, r.ghg, r.actor, r.version_id, r.value) for r in records
-            )
-        ),
-        tuple(sorted((t, tuple(sorted(up))) for t, up in edges.items())),
-        tuple(sorted((v, s.current.dataset.id) for v, s in by_version.items())),
+    climate: bool,
+    basis: Basis,
+) -> Disclosure:
+    """The decisions over every aggregate-only figure of ``aggregate`` (see
+    :mod:`datahub.carbon.disclosure`), memoised on the data versions."""
+    rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
+    shares = (
+        {
+            "residential": settings.heating_share_residential,
+            "tertiary": settings.heating_share_tertiary,
+        }
+        if climate
+        else {}
+    )
+    key = (
+        tuple(sorted(_stamp(s) for s in aggregate)),
+        tuple(sorted(_stamp(s) for s in factor_sources)),
+        tuple(sorted(shares.items())),
         rule,
+        basis,
     )
 
-    def decisions(family: _Family, fixed: frozenset[tuple[str, int]] | None) -> Decisions:
-        def compute() -> Decisions:
-            contributions = [
-                Contribution(
-                    r.year, _key(r, family.by), _secret_actor(r, by_version), r.value, r.scope
-                )
-                for r in records
-                if family.sector in (None, r.sector)
-            ]
-            return decide(
-                contributions, edges, levels=_levels(edges), rule=rule, fixed_totals=fixed
-            )
+    def compute() -> Disclosure:
+        by_version = {s.version_id: s for s in aggregate}
+        figures = _aggregate_figures(session, by_version, factor_sources, basis)
+        edges = repository.rollup_ancestors(session, list(by_version))
+        return Disclosure(figures, edges, rule, shares)
 
-        return _DECISIONS.get((data, family, fixed), compute)
-
-    family = _Family(scope.sector, params.by)
-    fixed = None
-    if family != _BY_SECTOR:
-        fixed = decisions(_BY_SECTOR, None).cells(family.sector)
-    outcome = decisions(family, fixed).outcome(scope.territory or "")
-    if family.by == "ghg":
-        outcome = _without_gas_splits(outcome, records, edges, family, scope.territory or "")
-    return outcome
+    return _DISCLOSURES.get(key, compute)
 
 
-def _without_gas_splits(
-    outcome: SecrecyOutcome,
-    records: Sequence[Record],
-    edges: Mapping[str, Iterable[str]],
-    family: _Family,
-    territory: str,
-) -> SecrecyOutcome:
-    """Withhold every gas cell of a year whose aggregate-only figures span several gases.
-
-    A territory's by-gas table and its sectors' by-gas tables cross-tabulate sector × gas, and
-    a (sector, gas) part could be recomputed from the two margins (gas totals minus the other
-    sectors' cells). Confidential figures are therefore split by gas only where there is no
-    split: with one gas, its cell holds the same contributions as the total (or the sector's
-    cell), which the by-sector decisions already cover.
-    """
-    gases: dict[int, set[str]] = defaultdict(set)
-    for record in records:
-        inside = record.scope == territory or territory in edges.get(record.scope, ())
-        if inside and family.sector in (None, record.sector):
-            gases[record.year].add(record.ghg)
-    hidden = {(cell.year, cell.key) for cell in outcome.withheld}
-    split = [
-        WithheldCell(year, gas, "complementary")
-        for year, found in sorted(gases.items())
-        if len(found) > 1
-        for gas in sorted(found)
-        if (year, gas) not in hidden
-    ]
-    return SecrecyOutcome((*outcome.withheld, *split))
-
-
-def _levels(edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
-    codes = set(edges).union(*edges.values())
-    return {code: i for i, code in enumerate(most_specific_first(codes))}
-
-
-def _aggregate_records(
+def _aggregate_figures(
     session: Session,
     by_version: Mapping[int, Source],
     factor_sources: Sequence[Source],
-    gwp_set: GwpSet,
     basis: Basis,
-) -> list[Record]:
-    """Every aggregate-only figure at its own territory, in tCO2e (no climate correction)."""
+) -> list[Figure]:
+    """Every aggregate-only figure at its own territory, in tonnes of its gas."""
 
     def ids(kind: str) -> list[int]:
         return [v for v, s in by_version.items() if s.current.dataset.kind == kind]
 
+    def figure(scope: str, record: Record, gas: str, tonnes: float) -> Figure:
+        source = by_version[record.version_id]
+        return Figure(
+            scope,
+            record.year,
+            record.sector,
+            record.ghg,
+            gas,
+            _secret_actor(record.actor, source),
+            source.current.dataset.organization_id or "",
+            tonnes,
+        )
+
     actors_only = basis == "actors"
-    emissions = repository.own_emission_facts(session, ids("emissions"), actors_only=actors_only)
+    figures = []
+    for scope, (version_id, year, sector, ghg, gas, actor, tonnes) in repository.own_emission_facts(
+        session, ids("emissions"), actors_only=actors_only
+    ):
+        record = Record(version_id, year, sector, ghg, actor, tonnes)
+        figures.append(figure(scope, record, gas, tonnes))
     activity = repository.own_activity_facts(session, ids("activity"), actors_only=actors_only)
-    records = _emission_records([row for _, row in emissions], gwp_set)
-    records += _activity_records(
+    records = _activity_records(
         session, [row for _, row in activity], factor_sources, by_version, set(), strict=False
     )
-    scopes = [scope for scope, _ in emissions] + [scope for scope, _ in activity]
-    return [replace(r, scope=scope) for r, scope in zip(records, scopes, strict=True)]
+    for (scope, _row), record in zip(activity, records, strict=True):
+        figures.append(figure(scope, record, "CO2e", record.value))
+    return figures
 
 
 # --- the trajectory -----------------------------------------------------------------------------
@@ -639,8 +592,10 @@ def _compute(
     if scope.kind == "actor":
         filters["actor"] = scope.actor
     else:
-        filters["scope"] = scope.territory
-        filters["actors_only"] = params.basis == "actors"
+        # A territory's cells need no actor: secrecy is decided elsewhere (_disclosure), so
+        # the read is a few rows per year whatever the number of actors in scope.
+        filters.update(scope=scope.territory, actors_only=params.basis == "actors")
+        filters["by_actor"] = False
     raw_emissions = repository.emission_cells(session, emissions_ids, **filters)  # type: ignore[arg-type]
     raw_activity = repository.activity_cells(session, activity_ids, **filters)  # type: ignore[arg-type]
 
@@ -677,21 +632,26 @@ def _compute(
     cells: dict[tuple[int, str], float] = defaultdict(float)
     contributions: list[Contribution] = []
     for record in records:
-        key = _key(record, params.by)
+        key = key_of(record.sector, record.ghg, params.by)
         cells[(record.year, key)] += record.value
-        if by_version[record.version_id].use == "aggregate":
-            actor = _secret_actor(record, by_version)
+        source = by_version[record.version_id]
+        if source.use == "aggregate":
+            actor = _secret_actor(record.actor, source)
             contributions.append(Contribution(record.year, key, actor, record.value))
-    rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
     secrecy: SecrecyOutcome | None = None
     if contributions and scope.kind == "actor":
+        rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
         secrecy = apply_secrecy(contributions, rule=rule)
     elif contributions:
-        aggregate = [s for s in emission_sources if s.use == "aggregate"]
-        factor_sources = of_kind("emission_factors")
-        secrecy = _hierarchical_secrecy(
-            session, aggregate, factor_sources, params, gwp_set, rule, scope
+        disclosure = _disclosure(
+            session,
+            settings,
+            [s for s in emission_sources if s.use == "aggregate"],
+            of_kind("emission_factors"),
+            bool(repository.current_versions(session, ["climate"])),
+            params.basis,
         )
+        secrecy = disclosure.outcome(scope.territory or "", Family(scope.sector, params.by))
 
     sequestration: dict[int, float] = {}
     if scope.territory and (scope.kind == "territory" or scope.sector == LULUCF):
