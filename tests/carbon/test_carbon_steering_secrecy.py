@@ -14,6 +14,14 @@ from tests.carbon.test_carbon_api_licences import PER_ACTOR
 from tests.conftest import Persona
 
 TRAJECTORY = f"/api/v1/territories/{EPCI}/trajectory"
+#: PER_ACTOR plus a passing tertiary cell in 2020 {D1 60, D2 50, D3 55} = 165, so that 2020
+#: keeps its total: with energy withheld beside a single passing cell, minimal loss would
+#: withhold the total instead (contract §5b). Waste (101 < 165) partners energy (1101, B1 at
+#: 82.4 %) and tertiary is shown.
+ROWS = PER_ACTOR + "".join(
+    f"2020;commune:17300;tertiary;actor-{a};{v};tCO2e\n"
+    for a, v in (("D1", 60), ("D2", 50), ("D3", 55))
+)
 
 
 @pytest.fixture
@@ -29,10 +37,10 @@ def _numbers(text: str) -> set[float]:
 
 
 def test_withheld_cells_give_no_gap_no_effect_and_no_budget_year(world: CarbonWorld) -> None:
-    # PER_ACTOR (restricted-stat-1.0, see test_carbon_api_licences): an anonymous caller sees,
+    # ROWS (restricted-stat-1.0, see test_carbon_api_licences): an anonymous caller sees,
     # on the actors' basis, 2019 total 334 with only waste 101 (industry 170 and tertiary 63
-    # withheld), 2020 total 1101 with no sector (energy 1000 and waste withheld).
-    world.dataset("emissions", PER_ACTOR, licence="restricted-stat-1.0")
+    # withheld), 2020 total 1266 with only tertiary 165 (energy 1000 and waste withheld).
+    world.dataset("emissions", ROWS, licence="restricted-stat-1.0")
     reference, _ = world.dataset(
         "reference_trajectory",
         "year,territory,sector,value,unit\n"
@@ -86,17 +94,17 @@ def test_withheld_cells_give_no_gap_no_effect_and_no_budget_year(world: CarbonWo
     years = {p["year"]: p for p in scenario["series"]}
     assert set(years[2025]["contributions"]) == {"rel-waste", "abs-energy"}
     assert years[2021]["contributions"] == {"rel-waste": pytest.approx(10.1), "abs-energy": 0.0}
-    # Trend through (2019, 334) and (2020, 1101): +767 t/yr; baseline 2022 = 334 + 3 × 767.
-    assert years[2022]["baseline"] == pytest.approx(2635.0)
-    assert years[2022]["net"] == pytest.approx(2635.0 - 10.1 - 10.0)
+    # Trend through (2019, 334) and (2020, 1266): +932 t/yr; baseline 2022 = 334 + 3 × 932.
+    assert years[2022]["baseline"] == pytest.approx(3130.0)
+    assert years[2022]["net"] == pytest.approx(3130.0 - 10.1 - 10.0)
     budget = body["budget"]
     # Target path 334 → 0 over 2019..2025, 7 values, mean 167: 1169. Trend: 7 × trend(2022).
     assert budget["target_path"] == pytest.approx(1169.0)
-    assert budget["trend"] == pytest.approx(18445.0)
+    assert budget["trend"] == pytest.approx(7 * 3130.0)
     # Avoided 2020..2025: 0, 10.1, 20.1, 20.1, 20.1, 20.1 = 90.5.
-    assert budget["scenario"] == pytest.approx(18445.0 - 90.5)
-    # Observed rate from shown totals only: (1101 / 334) − 1 over one year.
-    assert budget["observed_rate"] == pytest.approx(1101 / 334 - 1)
+    assert budget["scenario"] == pytest.approx(7 * 3130.0 - 90.5)
+    # Observed rate from shown totals only: (1266 / 334) − 1 over one year.
+    assert budget["observed_rate"] == pytest.approx(1266 / 334 - 1)
     # No withheld cell (industry 170, tertiary 63, energy 1000) appears anywhere.
     assert _numbers(response.text) & {170.0, 63.0, 1000.0} == set()
 
