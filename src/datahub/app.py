@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from datahub import __version__
 from datahub.api import metrics, problems
@@ -24,6 +25,7 @@ from datahub.api.routes import (
     dcat,
     grants,
     health,
+    index,
     licenses,
     notifications,
     organizations,
@@ -55,6 +57,7 @@ def api_router() -> APIRouter:
     router = APIRouter(
         prefix=API_PREFIX, responses=problems.ERROR_RESPONSES, dependencies=[Depends(get_caller)]
     )
+    index.install(router)
     for module in (
         health,
         licenses,
@@ -109,13 +112,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if owns_runtime:
                 app.state.runtime.close()
 
-    app = FastAPI(
+    # The docs' scripts and styles are served by the instance itself (intranets have no CDN).
+    app = FastAPIOffline(
         title="datahub",
         version=__version__,
         description=DESCRIPTION,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         openapi_url="/openapi.json",
         docs_url="/docs",
+        redoc_url="/redoc",
+        static_url="/docs-assets",
         lifespan=lifespan,
     )
     if runtime is not None:

@@ -61,7 +61,7 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeadersMiddleware:
-    """Headers every response carries (the interactive docs load their assets from a CDN, so no
+    """Headers every response carries (the interactive docs start with an inline script, so no
     Content-Security-Policy is forced on /docs)."""
 
     def __init__(self, app: ASGIApp) -> None:
