@@ -1,15 +1,17 @@
 """``datahub init``: stand up an instance for one territory, idempotently.
 
 Writes the instance configuration (``.env``, never overwritten), applies migrations, creates the
-administrators' organisation and first admin (the token is printed once, at creation), loads the
-territory and the territories inside it — through the ``ign-territories`` connector, or from a
-GeoJSON file for offline machines — and sets a default target (neutrality in ``target_year``).
-A second run finds everything in place and changes nothing.
+administrators' organisation and first admin (its token, or None when it existed, goes to
+``on_admin`` as soon as it is committed, before any network step, so a failed fetch never loses
+it), loads the territory and the territories inside it — through the ``ign-territories``
+connector, or from a GeoJSON file for offline machines — and sets a default target
+(neutrality in ``target_year``). A second run finds everything in place and changes nothing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +27,7 @@ from datahub.errors import FieldError, NotFound, ValidationFailed
 from datahub.ingest import runner
 from datahub.runtime import Runtime
 from datahub.territories import service as territories
-from datahub.territories.codes import LEVELS, level_of
+from datahub.territories.codes import LEVELS, explain, level_of
 from datahub.territories.schemas import TerritoryCreate
 
 
@@ -93,14 +95,12 @@ def init_instance(
     target_year: int,
     reference_year: int,
     from_file: Path | None,
+    on_admin: Callable[[str | None], None] = lambda _token: None,
 ) -> InitReport:
     report = InitReport()
     level = level_of(territory)
     if level is None:
-        raise ValidationFailed(
-            "not a territory code",
-            errors=[FieldError(None, "territory", "expected e.g. epci:241700434")],
-        )
+        raise ValidationFailed(explain(territory))
     report.storage_created = runtime.storage.ensure_ready()
     org_id = territory.replace(":", "-")
     with runtime.transaction() as session:
@@ -122,6 +122,7 @@ def init_instance(
                 accounts.system_actor("init"),
                 via="init",
             )
+    on_admin(report.token)  # None: the administrator existed already
     if from_file is not None:
         wanted = territories_from_file(from_file)
         with runtime.transaction() as session:

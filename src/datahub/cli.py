@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,7 +25,7 @@ from datahub.db import migrate
 from datahub.errors import DatahubError, NotFound
 from datahub.ingest import jobs, queue, registry
 from datahub.ingest import worker as worker_loop
-from datahub.ingest.contract import parameters_schema
+from datahub.ingest.contract import ConnectorError, parameters_schema
 from datahub.notifications.alerts import alert_if_broken
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
@@ -37,7 +40,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 app.add_typer(connectors_app, name="connectors")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one message, one line (no wrapping at 80)
 
 
 def _runtime() -> Runtime:
@@ -46,18 +49,69 @@ def _runtime() -> Runtime:
     return build_runtime(settings)
 
 
+#: A mistake in what was typed exits 2, like a usage error; anything else (a failing upstream,
+#: a broken audit chain) exits 1.
+USAGE_ERROR = 2
+
+
 def _fail(exc: DatahubError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.detail or exc.title}")
-    for field_error in exc.errors:
-        err.print(f"  {field_error.field}: {field_error.message}")
-    return typer.Exit(code=1)
+    """One line saying what is wrong (4xx: the command line's mistake, exit 2)."""
+    line = exc.detail or exc.title
+    if exc.errors:
+        first = exc.errors[0]
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        line += f" — {first.field}: {first.message}{more}"
+    err.print(f"[red]error:[/red] {escape(line)}")
+    return typer.Exit(code=USAGE_ERROR if exc.status < 500 else 1)
+
+
+#: How the command line names a model field, and what a valid value looks like.
+_ARGUMENTS = {"id": "ID", "email": "EMAIL", "organization_id": "--org"}
+_EXAMPLES = {
+    "id": "a lowercase slug of letters, digits, '-' or '_', e.g. cda-la-rochelle",
+    "siren": "a SIREN is 9 digits, e.g. 241700434",
+    "email": "an e-mail address such as ana@cda.example.org",
+}
+
+
+def _invalid(exc: ValidationError) -> typer.Exit:
+    problem = exc.errors()[0]
+    field = str(problem["loc"][0]) if problem["loc"] else ""
+    name = _ARGUMENTS.get(field, "--" + field.replace("_", "-"))
+    fix = _EXAMPLES.get(field, problem["msg"])
+    err.print(f"[red]error:[/red] {escape(name)} {problem['input']!r} is not valid: {escape(fix)}")
+    return typer.Exit(code=USAGE_ERROR)
+
+
+def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """No traceback for a mistake on the command line: one line and exit status 2."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DatahubError as exc:
+            raise _fail(exc) from None
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    return run
+
+
+def _guard(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        if command.callback is not None:
+            command.callback = _friendly(command.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _guard(sub.typer_instance)
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     graceful_timeout: Annotated[
         int | None,
         typer.Option(
@@ -146,7 +200,13 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply Alembic migrations (safe to run from several hosts at once)."""
-    migrate.upgrade(Settings().database_url, revision)
+    from alembic.util import CommandError
+
+    try:
+        migrate.upgrade(Settings().database_url, revision)
+    except CommandError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}; give head or a revision id")
+        raise typer.Exit(code=USAGE_ERROR) from None
     err.print(f"database at {revision}")
 
 
@@ -158,14 +218,11 @@ def orgs_create(
     siren: Annotated[str | None, typer.Option(help="SIREN number.")] = None,
 ) -> None:
     """Create an organisation."""
+    data = OrganizationCreate(id=org_id, name=name, member=member, siren=siren)
     runtime = _runtime()
     try:
         with runtime.transaction() as session:
-            accounts.create_organization(
-                session, OrganizationCreate(id=org_id, name=name, member=member, siren=siren)
-            )
-    except DatahubError as exc:
-        raise _fail(exc) from None
+            accounts.create_organization(session, data)
     finally:
         runtime.close()
     err.print(f"organisation {org_id} created")
@@ -179,22 +236,34 @@ def users_create(
 ) -> None:
     """Create a user; prints a new API token alone on the last line of stdout."""
     if role not in ROLES:
-        err.print(f"[red]error:[/red] role must be one of {', '.join(ROLES)}")
-        raise typer.Exit(code=2)
+        err.print(f"[red]error:[/red] --role {role!r} is unknown: use one of {', '.join(ROLES)}")
+        raise typer.Exit(code=USAGE_ERROR)
+    data = UserCreate(email=email, organization_id=org, role=role)
     runtime = _runtime()
     try:
         with runtime.transaction() as session:
             _user, token = accounts.register_user(
-                session,
-                UserCreate(email=email, organization_id=org, role=role),
-                accounts.system_actor("cli"),
-                via="cli",
+                session, data, accounts.system_actor("cli"), via="cli"
             )
-    except DatahubError as exc:
-        raise _fail(exc) from None
     finally:
         runtime.close()
     err.print(f"user {email} ({role}) created in {org}; the token below is shown only once")
+    typer.echo(token)
+
+
+@users_app.command("token")
+def users_token(
+    email: Annotated[str, typer.Argument(help="E-mail address of an existing user.")],
+) -> None:
+    """Issue a new API token for an existing user; prints it alone on the last line of stdout."""
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            user = accounts.get_user_by_email(session, email)
+            token = accounts.issue_token(session, user, accounts.system_actor("cli"), via="cli")
+    finally:
+        runtime.close()
+    err.print(f"new token for {email}; it is shown only once (earlier tokens still work)")
     typer.echo(token)
 
 
@@ -328,8 +397,6 @@ def connectors_run(
                 bar.update(task, completed=done, total=total, description=f"{name}: {message}")
 
             job = jobs.execute_connector_run(runtime, job.id, job.name, job.params, ctx, show)
-    except DatahubError as exc:
-        raise _fail(exc) from None
     finally:
         runtime.close()
     if job.state != "succeeded":
@@ -454,8 +521,6 @@ def _transfer(action: str, folder: Path) -> None:
             manifest = run(
                 runtime, folder, lambda what, n: bar.update(task, description=f"{what}: {n}")
             )
-    except DatahubError as exc:
-        raise _fail(exc) from None
     finally:
         runtime.close()
     records = sum(manifest["tables"].values())
@@ -472,7 +537,10 @@ def export_command(
 
 @app.command("import")
 def import_command(
-    folder: Annotated[Path, typer.Argument(help="A folder written by `datahub export`.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(exists=True, file_okay=False, help="A folder written by `datahub export`."),
+    ],
 ) -> None:
     """Import an export into this (empty) instance, e.g. SQLite → PostgreSQL/S3."""
     _transfer("import", folder)
@@ -492,8 +560,6 @@ def demo() -> None:
     runtime = _runtime()
     try:
         report = load_demo(runtime)
-    except DatahubError as exc:
-        raise _fail(exc) from None
     finally:
         runtime.close()
     new_versions = sum(1 for created in report.versions.values() if created)
@@ -512,8 +578,6 @@ def carbon_reindex() -> None:
     try:
         with runtime.transaction() as session:
             done = reindex(session)
-    except DatahubError as exc:
-        raise _fail(exc) from None
     finally:
         runtime.close()
     err.print(f"{len(done)} dataset(s) reindexed, {sum(done.values())} fact(s) at their territory")
@@ -531,7 +595,9 @@ def init_command(
     from_file: Annotated[
         Path | None,
         typer.Option(
-            help="Territories GeoJSON (as GET /territories?format=geojson) for offline set-up."
+            exists=True,
+            dir_okay=False,
+            help="Territories GeoJSON (as GET /territories?format=geojson) for offline set-up.",
         ),
     ] = None,
 ) -> None:
@@ -547,6 +613,18 @@ def init_command(
     if settings.s3_endpoint_url:
         values["DATAHUB_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
     written = bootstrap.write_config(Path(".env"), values)
+
+    def show_token(token: str | None) -> None:
+        # Printed as soon as the administrator is committed: a failing fetch cannot lose it.
+        if token is None:
+            err.print(
+                f"administrator {admin_email} already exists; "
+                f"`datahub users token {admin_email}` issues a new token"
+            )
+            return
+        err.print(f"administrator {admin_email} created; the token below is shown only once")
+        typer.echo(token)
+
     runtime = _runtime()
     try:
         report = bootstrap.init_instance(
@@ -557,9 +635,15 @@ def init_command(
             target_year=target_year,
             reference_year=reference_year,
             from_file=from_file,
+            on_admin=show_token,
         )
-    except DatahubError as exc:
-        raise _fail(exc) from None
+    except ConnectorError as exc:
+        err.print(
+            f"[red]error:[/red] could not fetch the territories from IGN ({escape(exc.detail)}). "
+            "Without network, run init again with --from-file FILE (a territories GeoJSON such "
+            "as deploy/cda-la-rochelle-territories.geojson); the administrator is ready."
+        )
+        raise typer.Exit(code=1) from None
     finally:
         runtime.close()
     err.print(".env written" if written else ".env kept as it is")
@@ -569,12 +653,9 @@ def init_command(
     err.print("target set" if report.target_set else "target kept as it is")
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}")
-    if report.token:
-        err.print(f"administrator {admin_email} created; the token below is shown only once")
-        typer.echo(report.token)
-    else:
-        err.print("administrator already exists (no new token)")
 
+
+_guard(app)
 
 if __name__ == "__main__":
     app()

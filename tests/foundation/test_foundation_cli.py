@@ -32,7 +32,7 @@ def test_users_create_prints_a_working_token(
     )
     assert caller.organization_member is True
     duplicate = runner.invoke(app, ["orgs", "create", "cda-lr", "--name", "again"])
-    assert duplicate.exit_code == 1
+    assert duplicate.exit_code == 2  # a mistake on the command line (exists already)
     bad_role = runner.invoke(
         app, ["users", "create", "x@y.org", "--org", "cda-lr", "--role", "boss"]
     )

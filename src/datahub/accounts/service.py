@@ -124,7 +124,7 @@ def get_user(session: Session, user_id: int) -> User:
 def get_user_by_email(session: Session, email: str) -> User:
     user = repository.get_user_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user {email}")
+        raise NotFound(f"no user {email}; create one with `datahub users create`")
     return user
 
 

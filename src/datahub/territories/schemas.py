@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from datahub.territories.codes import CODE_PATTERN, Level
+from datahub.territories.codes import CODE_PATTERN, Level, explain
 from datahub.vocabulary import EMISSION_SECTORS
 
 SECTORS = EMISSION_SECTORS
+
+
+def _checked_code(value: Any) -> Any:
+    """Say what was meant (``commune:17300``) instead of quoting the pattern."""
+    if isinstance(value, str) and not re.match(CODE_PATTERN, value):
+        raise ValueError(explain(value))
+    return value
 
 
 class TerritoryCreate(BaseModel):
@@ -24,6 +32,11 @@ class TerritoryCreate(BaseModel):
     )
     geometry: dict[str, Any] | None = Field(None, description="GeoJSON geometry, WGS84 lon/lat.")
     population: int | None = Field(None, ge=0)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_hint(cls, value: Any) -> Any:
+        return _checked_code(value)
 
     @property
     def parents(self) -> list[str]:
@@ -54,6 +67,11 @@ class ActorCreate(BaseModel):
     territory: str = Field(pattern=CODE_PATTERN)
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
+
+    @field_validator("territory", mode="before")
+    @classmethod
+    def _territory_hint(cls, value: Any) -> Any:
+        return _checked_code(value)
 
     @field_validator("sector")
     @classmethod
