@@ -140,6 +140,9 @@ def serve(
     from datahub.api import logs
 
     settings = Settings()
+    if "base_url" not in settings.model_fields_set:
+        # Links (licences, DCAT, the API index) name the address served, unless configured.
+        os.environ["DATAHUB_BASE_URL"] = _served_url(host, port)
     logs.configure(settings.log_json)
     if settings.migrate_on_start:
         migrate.upgrade(settings.database_url)
@@ -178,6 +181,17 @@ def serve(
         log_config=None,
         **extra,
     )
+
+
+def _served_url(host: str, port: int) -> str:
+    """The URL clients reach ``serve --host H --port P`` at (a wildcard host: this machine)."""
+    import socket
+
+    if host in {"", "0.0.0.0", "::"}:
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _recover(settings: Settings) -> None:

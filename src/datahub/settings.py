@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(1024, ge=1, description="Largest accepted upload, in MiB.")
     instance_name: str = Field("datahub", description="Shown in the DCAT catalogue and the docs.")
     base_url: str = Field(
-        "http://127.0.0.1:8000", description="Public URL of the instance, used in DCAT links."
+        "http://127.0.0.1:8000",
+        description="Public URL of the instance, used in licence URLs, DCAT and the API's links; "
+        "`datahub serve` uses its --host/--port when this is not set.",
     )
     gwp: GwpSet = Field("ar5", description="Default GWP-100 set for gas masses.")
     secrecy_min_actors: int = Field(3, ge=1, description="Statistical secrecy: actors per cell.")
