@@ -16,6 +16,7 @@ from datahub.api.context import RequestIdMiddleware, SecurityHeadersMiddleware
 from datahub.api.deps import get_caller
 from datahub.api.guards import JsonBodyGuardMiddleware, NulGuardMiddleware
 from datahub.api.metrics import MetricsMiddleware
+from datahub.api.query_names import check_query_names
 from datahub.api.ratelimit import RateLimiter, RateLimitMiddleware
 from datahub.api.routes import (
     actors,
@@ -53,9 +54,12 @@ Errors are `application/problem+json` (RFC 9457).
 
 
 def api_router() -> APIRouter:
-    # Every route authenticates: a bad token is a 401 even where anonymous access would do.
+    # Every route authenticates: a bad token is a 401 even where anonymous access would do;
+    # and refuses query parameters it does not know (a typo would be silently ignored).
     router = APIRouter(
-        prefix=API_PREFIX, responses=problems.ERROR_RESPONSES, dependencies=[Depends(get_caller)]
+        prefix=API_PREFIX,
+        responses=problems.ERROR_RESPONSES,
+        dependencies=[Depends(get_caller), Depends(check_query_names)],
     )
     index.install(router)
     for module in (

@@ -30,6 +30,8 @@ class DatahubError(Exception):
     detail: str = ""
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    #: Members added to the problem body (RFC 9457 extensions), e.g. where to ask for access.
+    extensions: dict[str, Any] = field(default_factory=dict)
     #: An audit event to record although the request fails (a denied attempt); the API layer
     #: writes it in its own transaction after rolling back the request's.
     audit_event: Any = None

@@ -119,3 +119,17 @@ def sector_for_naf(code: str | None) -> EmissionSector | None:
     if division in ("09", "49"):
         return None
     return _NAF_DIVISIONS.get(division)
+
+
+#: The sectors' names in the French inventories (and in people's spreadsheets).
+SECTOR_LABELS_FR: Final[dict[Sector, str]] = {
+    "residential": "Résidentiel",
+    "tertiary": "Tertiaire",
+    "road_transport": "Transport routier",
+    "other_transport": "Autres transports",
+    "agriculture": "Agriculture",
+    "waste": "Déchets",
+    "industry": "Industrie hors branche énergie",
+    "energy": "Branche énergie",
+    "lulucf": "UTCATF (séquestration)",
+}

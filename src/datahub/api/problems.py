@@ -45,8 +45,10 @@ def problem(
     headers: dict[str, str] | None = None,
     instance: str | None = None,
     request_id: str | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
@@ -78,6 +80,7 @@ async def _datahub_error(request: Request, exc: Exception) -> JSONResponse:
         errors=errors,
         headers=exc.headers or None,
         instance=request.url.path,
+        extensions=exc.extensions,
     )
 
 

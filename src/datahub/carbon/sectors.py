@@ -9,6 +9,7 @@ from typing import Final, TypeGuard
 
 from datahub.vocabulary import EMISSION_SECTORS as EMISSION_SECTORS
 from datahub.vocabulary import LAND_USES as LAND_USES
+from datahub.vocabulary import SECTOR_LABELS_FR as SECTOR_LABELS_FR
 from datahub.vocabulary import SECTORS as SECTORS
 from datahub.vocabulary import EmissionSector as EmissionSector
 from datahub.vocabulary import LandUse as LandUse
@@ -19,18 +20,6 @@ LULUCF: Final = "lulucf"
 
 #: Sectors whose emissions follow the heating season (climate correction applies to them).
 HEATING_SENSITIVE_SECTORS: Final[tuple[EmissionSector, ...]] = ("residential", "tertiary")
-
-SECTOR_LABELS_FR: Final[dict[Sector, str]] = {
-    "residential": "Résidentiel",
-    "tertiary": "Tertiaire",
-    "road_transport": "Transport routier",
-    "other_transport": "Autres transports",
-    "agriculture": "Agriculture",
-    "waste": "Déchets",
-    "industry": "Industrie hors branche énergie",
-    "energy": "Branche énergie",
-    "lulucf": "UTCATF (séquestration)",
-}
 
 LAND_USE_LABELS_FR: Final[dict[LandUse, str]] = {
     "forest": "Forêts",

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from datahub.catalog import kinds
+from datahub.catalog import hints, kinds
 from datahub.catalog.convert import (
     ARROW_TYPES,
     DecimalMode,
@@ -648,7 +648,7 @@ class ParsedTable:
     def _check_header(self, specs: Mapping[str, FieldSpec]) -> None:
         present = set(self.names)
         errors = [
-            FieldError(None, s.name, "required column is missing")
+            FieldError(None, s.name, hints.missing_column(s.name, self.names))
             for s in specs.values()
             if s.required and s.name not in present
         ]
@@ -769,7 +769,9 @@ class ParsedTable:
             for check in checks:
                 for index in pc.indices_nonzero(check.mask)[:budget].to_pylist():
                     value = column[index].as_py()
-                    found.append((index, name, check.message.format(value=_show(value))))
+                    message = check.message.format(value=_show(value))
+                    hint = hints.cell(spec, value) if spec is not None else ""
+                    found.append((index, name, message + hint))
             if pa.types.is_string(typed.type):
                 nul = pc.fill_null(pc.match_substring(typed, "\x00"), False)
                 for index in pc.indices_nonzero(nul)[:budget].to_pylist():

@@ -41,6 +41,7 @@ from datahub.errors import (
 from datahub.licensing import policy
 from datahub.licensing import service as grants
 from datahub.licensing.registry import Licence, LicenceRegistry
+from datahub.suggest import did_you_mean
 from datahub.territories import service as territories
 
 
@@ -60,7 +61,12 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 def _licence(licences: LicenceRegistry, value: str, field: str = "licence") -> Licence:
     licence = licences.resolve(value)
     if licence is None:
-        raise _invalid(field, f"unknown licence {value[:80]!r}; see /api/v1/licenses")
+        guess = licences.suggest(value)
+        raise _invalid(
+            field,
+            f"unknown licence {value[:80]!r}{did_you_mean(guess.id if guess else None)} "
+            "(every licence: /api/v1/licenses)",
+        )
     return licence
 
 
@@ -417,7 +423,11 @@ def authorize_data(
         raise NotFound("no dataset with this id")
     decision = policy.decide(ctx.caller, facts(session, ctx.caller, dataset))
     if not decision.data:
-        error = decision.denial() if decision.metadata else NotFound("no dataset with this id")
+        error = (
+            decision.denial(dataset_id=dataset.id)
+            if decision.metadata
+            else NotFound("no dataset with this id")
+        )
         error.audit_event = audit.event_for(
             ctx,
             action,

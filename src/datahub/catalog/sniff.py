@@ -56,6 +56,9 @@ _EXTENSIONS: Final[dict[str, Format]] = {
 }
 _UNSUPPORTED_EXTENSIONS: Final = {".xls", ".ods", ".xlsb", ".shp", ".zip", ".gpkg"}
 
+_ODS: Final = b"application/vnd.oasis.opendocument.spreadsheet"
+ODS_REFUSED: Final = "OpenDocument spreadsheets (ODS) are not accepted: save as XLSX or CSV"
+
 SAMPLE_BYTES: Final = 1 << 20
 _SCAN_CHUNK: Final = 1 << 20
 CANDIDATE_DELIMITERS: Final = ";,\t|"
@@ -75,6 +78,8 @@ def _sniff_content(head: bytes, path: Path) -> Format:
             with zipfile.ZipFile(path) as zf:
                 if "xl/workbook.xml" in zf.namelist():
                     return "xlsx"
+                if "mimetype" in zf.namelist() and zf.read("mimetype").startswith(_ODS):
+                    raise UnsupportedMediaType(detail=ODS_REFUSED)
         except zipfile.BadZipFile:
             pass
         raise UnsupportedMediaType(detail="ZIP archives other than XLSX workbooks are not accepted")
@@ -101,6 +106,8 @@ def detect_format(
         declared = _MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
     if declared is None and filename:
         suffix = Path(filename).suffix.lower()
+        if suffix == ".ods":
+            raise UnsupportedMediaType(detail=ODS_REFUSED)
         if suffix in _UNSUPPORTED_EXTENSIONS:
             raise UnsupportedMediaType(detail=f"Files of type {suffix} are not accepted")
         declared = _EXTENSIONS.get(suffix)

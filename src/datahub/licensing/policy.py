@@ -32,11 +32,20 @@ class Decision:
     #: The status a refused data read gets: 401, 403 or 404.
     denial_status: int | None
 
-    def denial(self, what: str = "dataset") -> DatahubError:
+    def denial(self, what: str = "dataset", dataset_id: str | None = None) -> DatahubError:
         if self.denial_status == 401:
             return Unauthenticated(f"this {what} is shared with members of the data charter")
         if self.denial_status == 403:
-            return Forbidden(f"your organisation has no access to the data of this {what}")
+            detail = f"your organisation has no access to the data of this {what}"
+            if dataset_id is None:
+                return Forbidden(detail)
+            # Say where to go next: the producer grants access on request.
+            href = f"/api/v1/datasets/{dataset_id}/access-requests"
+            return Forbidden(
+                f"{detail}; ask its producer with POST {href} and a purpose",
+                headers={"Link": f'<{href}>; rel="access-request"'},
+                extensions={"access_request": {"href": href, "method": "POST"}},
+            )
         return NotFound(f"no {what} with this id")
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from datahub.errors import NotFound
 from datahub.licensing.levels import AccessLevel
+from datahub.suggest import closest, fold
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
@@ -157,6 +158,18 @@ class LicenceRegistry:
             return None
         exact = self._by_id.get(id_or_alias_or_url)
         return exact or self._by_key.get(normalise_key(id_or_alias_or_url))
+
+    def suggest(self, name: str) -> Licence | None:
+        """The licence a person probably meant by a common name: ``Licence Ouverte`` (part of
+        a title), ``ODbL`` or ``etalab 2`` (close to an id or alias)."""
+        folded = fold(name)
+        if len(folded) >= 4:
+            for licence in self.all():
+                if folded in fold(licence.title):
+                    return licence
+        spellings = {s: lic for lic in self.all() for s in (lic.id, lic.title, *lic.aliases)}
+        found = closest(name, spellings, cutoff=0.5)
+        return spellings[found] if found else None
 
     def get(self, id_or_alias: str) -> Licence:
         """Like :meth:`resolve` but raises :class:`NotFound`."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from datahub.db.models import Actor, Territory
 from datahub.errors import Conflict, FieldError, NotFound, ValidationFailed
 from datahub.territories import repository, spatial
-from datahub.territories.codes import level_of, rank
+from datahub.territories.codes import level_of, rank, suggest
 from datahub.territories.schemas import ActorCreate, ActorRead, TerritoryCreate, TerritoryRead
 
 
@@ -21,7 +21,8 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 def get(session: Session, code: str) -> Territory:
     territory = repository.get(session, code)
     if territory is None:
-        raise NotFound(f"no territory {code!r}")
+        guess = suggest(code)
+        raise NotFound(f"no territory {code!r}" + (f"; did you mean `{guess}`?" if guess else ""))
     return territory
 
 

@@ -21,6 +21,7 @@ from datahub.api.deps import (
 from datahub.api.header_values import content_disposition
 from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import PageDep, envelope
+from datahub.api.query_names import COLUMN_FILTERS
 from datahub.api.uploads import receive
 from datahub.catalog import rows
 from datahub.catalog import service as catalog
@@ -119,6 +120,15 @@ def _ingest(
     status_code=status.HTTP_201_CREATED,
     summary="Upload a new version (multipart field `file`, or the raw body)",
     openapi_extra={
+        "parameters": [
+            {
+                "name": "filename",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Name of the file sent as the raw body (or `X-Filename`).",
+            }
+        ],
         "requestBody": {
             "content": {
                 "multipart/form-data": {
@@ -138,7 +148,7 @@ def _ingest(
                     "schema": {"type": "string", "format": "binary"}
                 },
             }
-        }
+        },
     },
     responses={
         200: {"description": "Same bytes as the current version: nothing new stored"},
@@ -242,6 +252,7 @@ def _b64(hex_digest: str) -> str:
         "CSV without `page_size` streams every matching row."
     ),
     responses={200: {"content": {"text/csv": {}}}},
+    openapi_extra={COLUMN_FILTERS: True},
 )
 def read_rows(
     dataset_id: str,
