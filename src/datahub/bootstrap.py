@@ -144,6 +144,8 @@ def init_instance(
         except NotFound:
             carbon.set_target(
                 session,
+                runtime.licences,
+                runtime.settings,
                 territory,
                 TargetWrite(reference_year=reference_year, target_year=target_year),
             )

@@ -111,6 +111,12 @@ class TargetWrite(BaseModel):
     target_year: int = Field(ge=1900, le=2100)
     target_net: float = Field(0.0, description="tCO2e/yr aimed at in the target year")
     pathway: Literal["linear", "exponential"] = "linear"
+    reference_net: float | None = Field(
+        None,
+        description="Net emissions of the reference year (tCO2e/yr) the path starts from, the "
+        "same for every caller. Default: the reference year's net as published then (what an "
+        "anonymous caller is shown); when that is withheld, give it here.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TargetWrite:
@@ -129,4 +135,5 @@ class TargetRead(BaseModel):
     target_year: int
     target_net: float
     pathway: Literal["linear", "exponential"]
+    reference_net: float | None
     updated_at: datetime

@@ -30,7 +30,7 @@ from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
-from datahub.accounts.caller import Caller, RequestContext
+from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext
 from datahub.audit import service as audit
 from datahub.carbon import project_inputs, repository, steering
 from datahub.carbon.disclosure import Disclosure, Family, Figure, key_of
@@ -691,6 +691,7 @@ def _compute(
             target_row.target_year,
             target_row.target_net,
             cast(Literal["linear", "exponential"], target_row.pathway),
+            target_row.reference_net,
         )
         if target_row
         else None
@@ -908,6 +909,7 @@ def _target_read(target: Target) -> TargetRead:
         target_year=target.target_year,
         target_net=target.target_net,
         pathway=cast(Literal["linear", "exponential"], target.pathway),
+        reference_net=target.reference_net,
         updated_at=target.updated_at,
     )
 
@@ -920,9 +922,41 @@ def get_target(session: Session, code: str) -> TargetRead:
     return _target_read(target)
 
 
-def set_target(session: Session, code: str, data: TargetWrite) -> TargetRead:
-    """Create or replace a territory's target (the route checks the caller's role)."""
+def published_net(
+    session: Session, licences: LicenceRegistry, settings: Settings, code: str, year: int
+) -> float | None:
+    """The net of ``year`` as everyone is shown it (an anonymous caller's view), None when the
+    year has no data; a withheld one is a 422, since a path drawn from it would disclose it."""
+    public = RequestContext(ANONYMOUS, purpose="target reference figure")
+    params = TrajectoryParams(by="none")
+    series = _compute(session, licences, settings, public, Scope(territory=code), params)
+    shown = next((p for p in series.read.series if p.year == year), None)
+    if shown is None:
+        return None
+    if shown.net is None:
+        raise ValidationFailed(
+            f"the net of {year} is withheld from the public (statistical secrecy)",
+            errors=[
+                FieldError(
+                    None, "reference_net", "give the reference figure published with the target"
+                )
+            ],
+        )
+    return shown.net
+
+
+def set_target(
+    session: Session, licences: LicenceRegistry, settings: Settings, code: str, data: TargetWrite
+) -> TargetRead:
+    """Create or replace a territory's target (the route checks the caller's role).
+
+    The reference year's net is stored with it — as given, or as published now — so that every
+    caller gets the same path, whatever data each may read.
+    """
     territories.get(session, code)
+    reference_net = data.reference_net
+    if reference_net is None:
+        reference_net = published_net(session, licences, settings, code, data.reference_year)
     target = repository.get_target(session, code)
     if target is None:
         target = Target(territory_code=code)
@@ -931,6 +965,7 @@ def set_target(session: Session, code: str, data: TargetWrite) -> TargetRead:
     target.target_year = data.target_year
     target.target_net = data.target_net
     target.pathway = data.pathway
+    target.reference_net = reference_net
     session.flush()
     session.refresh(target)
     return _target_read(target)

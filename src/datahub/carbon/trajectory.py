@@ -48,6 +48,9 @@ class TargetSpec:
     target_year: int
     target_net: float = 0.0
     pathway: Pathway = "linear"
+    #: The reference year's net stored with the target (the same for every caller); None:
+    #: the net the caller is shown for that year.
+    reference_net: float | None = None
 
 
 @dataclass(frozen=True)
@@ -331,9 +334,10 @@ def build_trajectory(
 ) -> TrajectoryResult:
     """Series, target path, gap and projection for one scope (see the module docstring).
 
-    The target starts from the reference year's shown net (a withheld or missing one is a 422:
-    drawing a path from it would disclose it). ``year_from``/``year_to`` bound the series, the
-    gap and the years the projection is fitted on; the target path is always whole.
+    The target starts from its stored reference figure, or else from the reference year's shown
+    net (a withheld or missing one is a 422: drawing a path from it would disclose it).
+    ``year_from``/``year_to`` bound the series, the gap and the years the projection is fitted
+    on; the target path is always whole.
     """
     full, withheld = build_series(
         emissions,
@@ -350,14 +354,17 @@ def build_trajectory(
     target_result: TargetPath | None = None
     gaps: tuple[Point, ...] = ()
     if target is not None:
-        reference = next((y for y in full if y.year == target.reference_year), None)
-        if reference is None or reference.net is None:
-            raise _invalid(
-                "reference_year",
-                f"no net emissions can be shown for the reference year {target.reference_year}",
-            )
-        path = target_path(reference.net, target)
-        target_result = TargetPath(target, reference.net, path)
+        start = target.reference_net
+        if start is None:
+            reference = next((y for y in full if y.year == target.reference_year), None)
+            if reference is None or reference.net is None:
+                raise _invalid(
+                    "reference_year",
+                    f"no net emissions can be shown for the reference year {target.reference_year}",
+                )
+            start = reference.net
+        path = target_path(start, target)
+        target_result = TargetPath(target, start, path)
         gaps = gap(series, path)
     observed = [Point(y.year, y.net) for y in series if y.net is not None and not y.interpolated]
     return TrajectoryResult(

@@ -384,6 +384,8 @@ def _target(runtime: Runtime, report: DemoReport) -> None:
         except NotFound:
             carbon.set_target(
                 session,
+                runtime.licences,
+                runtime.settings,
                 EPCI,
                 TargetWrite(reference_year=2019, target_year=2040, target_net=0, pathway="linear"),
             )

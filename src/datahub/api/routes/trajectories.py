@@ -11,7 +11,14 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import Caller, RequestContext
-from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep, require
+from datahub.api.deps import (
+    ContextDep,
+    LicencesDep,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+    require,
+)
 from datahub.api.header_values import content_disposition, header_text
 from datahub.carbon import service
 from datahub.carbon.chart import render_svg
@@ -298,12 +305,15 @@ def get_target(code: str, session: SessionDep) -> TargetRead:
 @router.put(
     "/territories/{code}/target",
     summary="Set the territory's carbon target (admin, producer)",
-    description="An exponential pathway (constant annual rate) cannot reach a net of 0: 422.",
+    description="An exponential pathway (constant annual rate) cannot reach a net of 0: 422. "
+    "The reference year's net is stored with the target (`reference_net`, or the net published "
+    "now), so every caller gets the same target path.",
 )
 def put_target(
     code: str,
     data: TargetWrite,
     session: SessionDep,
+    runtime: RuntimeDep,
     _caller: Annotated[Caller, Depends(require("admin", "producer"))],
 ) -> TargetRead:
-    return service.set_target(session, code, data)
+    return service.set_target(session, runtime.licences, runtime.settings, code, data)

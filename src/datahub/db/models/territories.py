@@ -65,6 +65,8 @@ class Target(Base):
     target_year: Mapped[int] = mapped_column(Integer)
     target_net: Mapped[float] = mapped_column(Float, default=0.0)
     pathway: Mapped[str] = mapped_column(String(16), default="linear")
+    #: The reference year's net as it stood when the target was set (None: not known then).
+    reference_net: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
