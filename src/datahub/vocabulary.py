@@ -133,3 +133,7 @@ SECTOR_LABELS_FR: Final[dict[Sector, str]] = {
     "energy": "Branche énergie",
     "lulucf": "UTCATF (séquestration)",
 }
+
+#: The tag of synthetic demonstration datasets (``datahub demo``): a chart drawn from them says
+#: so on its face.
+DEMO_TAG: Final = "démo"

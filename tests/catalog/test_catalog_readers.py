@@ -179,10 +179,15 @@ def test_missing_required_columns_one_error_each(tmp_path: Path) -> None:
     path = _write(tmp_path, "e.csv", b"year;territory;valeur\n2019;commune:17300;1\n")
     with pytest.raises(ValidationFailed) as exc:
         open_table(path, kind="emissions")
+    found = "(the header has 'year', 'territory', 'valeur')"
     assert exc.value.errors == [
-        FieldError(None, "sector", "required column is missing"),
-        FieldError(None, "value", "required column is missing"),
-        FieldError(None, "unit", "required column is missing"),
+        FieldError(None, "sector", f"required column 'sector' is missing {found}"),
+        FieldError(
+            None,
+            "value",
+            f"required column 'value' is missing {found}; is 'valeur' this column? name it 'value'",
+        ),
+        FieldError(None, "unit", f"required column 'unit' is missing {found}"),
     ]
 
 

@@ -13,7 +13,14 @@ from datahub.carbon import repository
 from datahub.carbon.plan_schemas import ActorTargetRead
 from datahub.carbon.schemas import TargetWrite
 from datahub.db.models import ActorTarget
-from datahub.errors import DatahubError, Forbidden, NotFound, Unauthenticated
+from datahub.errors import (
+    DatahubError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 from datahub.territories import service as territories
 
 
@@ -61,6 +68,11 @@ def set_target(
             detail={"actor": actor_id, "status": error.status},
         )
         raise error
+    if data.reference_net is not None:
+        raise ValidationFailed(
+            "an actor's target starts from the actor's own figures",
+            errors=[FieldError(None, "reference_net", "only a territory's target stores one")],
+        )
     target = repository.get_actor_target(session, actor_id)
     if target is None:
         target = ActorTarget(actor_id=actor_id)

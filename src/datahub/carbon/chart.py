@@ -1,5 +1,7 @@
-"""SVG chart of a trajectory: emissions stacked by sector, sequestration below zero, the net
-line, the target path (dashed), the linear trend and its neutrality year.
+"""SVG (or PNG) chart of a trajectory: emissions stacked by sector, sequestration below zero,
+the net line, the target path (dashed), the linear trend and its neutrality year, the gap to the
+target in the last observed year; below, the sources and licences (attribution) and, on
+synthetic data, a "données de démonstration" mark.
 
 Uses ``matplotlib.figure.Figure`` directly (never pyplot), so concurrent requests share no
 global figure state.
@@ -8,15 +10,19 @@ global figure state.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import matplotlib
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from datahub.carbon.plan_schemas import ScenarioOut
+from datahub.carbon.schemas import TrajectoryRead, TrajectoryScope
 from datahub.carbon.sectors import SECTOR_LABELS_FR, SECTORS
 from datahub.carbon.trajectory import TrajectoryResult
 
@@ -35,7 +41,18 @@ SEQUESTRATION_COLOUR: Final = "#59a14f"
 NET_COLOUR: Final = "#1b1b1b"
 TARGET_COLOUR: Final = "#d62728"
 TREND_COLOUR: Final = "#7f7f7f"
-DEFAULT_TITLE: Final = "Émissions, séquestration et trajectoire (GES, tCO₂e/an)"
+TITLE: Final = "Émissions, séquestration et trajectoire (GES, {unit}/an)"
+DEMO_MARK: Final = "DONNÉES DE DÉMONSTRATION"
+
+
+@dataclass(frozen=True)
+class Captions:
+    """What the chart says around the figures that the trajectory itself does not carry."""
+
+    #: "Sources : … · Licences : …" (attribution, required by Etalab 2.0 and ODbL).
+    credits: str | None = None
+    #: Drawn from synthetic demonstration data: a visible mark across the chart.
+    demo: bool = False
 
 
 def _scale(values: Sequence[float]) -> tuple[float, str]:
@@ -52,33 +69,83 @@ def _key_order(keys: set[str]) -> list[str]:
     return known + sorted(keys - set(known))
 
 
+_BASIS_FR: Final = {"inventory": "inventaire territorial", "actors": "somme des acteurs"}
+_APPROACH_FR: Final = {"territorial": "approche cadastrale", "footprint": "empreinte"}
+
+
+def subtitle_for(scope: TrajectoryScope, territory_name: str | None) -> str:
+    """The scope in words: ``CA de La Rochelle · inventaire territorial · PRG GIEC AR5``."""
+    parts = (
+        territory_name or scope.territory,
+        SECTOR_LABELS_FR.get(scope.sector, scope.sector) if scope.sector else None,  # type: ignore[call-overload]
+        f"acteur {scope.actor}" if scope.actor else None,
+        _BASIS_FR.get(scope.basis, scope.basis) if scope.basis else None,
+        _APPROACH_FR.get(scope.approach, scope.approach),
+        f"PRG à 100 ans GIEC {scope.gwp.upper()}",
+        "corrigé du climat" if scope.climate_corrected else None,
+    )
+    return " · ".join(p for p in parts if p)
+
+
+def captions_for(read: TrajectoryRead, licence_titles: Sequence[str], demo: bool) -> Captions:
+    """Sources (their attribution texts) and licences, as the chart must credit them."""
+    if not read.sources:
+        return Captions(demo=demo)
+    sources = "; ".join(dict.fromkeys(s.attribution for s in read.sources))
+    licences = ", ".join(dict.fromkeys(licence_titles))
+    return Captions(credits=f"Sources : {sources} · Licences : {licences}", demo=demo)
+
+
 def render_svg(
     result: TrajectoryResult,
     *,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     subtitle: str | None = None,
     labels: Mapping[str, str] | None = None,
+    captions: Captions | None = None,
     scenario: ScenarioOut | None = None,
 ) -> bytes:
     """The chart as SVG bytes (UTF-8). ``labels`` names breakdown keys (default: sectors)."""
     return render(
-        result, title=title, subtitle=subtitle, labels=labels, fmt="svg", scenario=scenario
+        result,
+        title=title,
+        subtitle=subtitle,
+        labels=labels,
+        captions=captions,
+        fmt="svg",
+        scenario=scenario,
     )
+
+
+def _fmt(value: float) -> str:
+    """French number: thin-space thousands, decimal comma (``1 234,5``)."""
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
+
+
+def _last_gap(result: TrajectoryResult) -> tuple[int, float] | None:
+    observed = [y.year for y in result.series if y.net is not None and not y.interpolated]
+    gaps = {p.year: p.value for p in result.gap}
+    year = max((y for y in observed if y in gaps), default=None)
+    return None if year is None else (year, gaps[year])
 
 
 def render(
     result: TrajectoryResult,
     *,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     subtitle: str | None = None,
     labels: Mapping[str, str] | None = None,
+    captions: Captions | None = None,
     fmt: Literal["svg", "png"] = "svg",
     width_in: float = 11.0,
     height_in: float = 6.2,
     scenario: ScenarioOut | None = None,
 ) -> bytes:
-    """The chart in ``fmt`` (PNG is for previews and tests)."""
+    """The chart in ``fmt``. ``title`` defaults to one naming the unit of the axis."""
+    captions = captions or Captions()
     matplotlib.use("Agg")
+    # Text stays text in SVG (searchable, accessible, and lighter than glyph outlines).
+    matplotlib.rcParams["svg.fonttype"] = "none"
     series = result.series
     target = result.target.path if result.target else ()
     projection = result.projection
@@ -91,6 +158,7 @@ def render(
     if scenario:
         extent.extend(v for p in scenario.series for v in (p.baseline, p.net))
     divisor, unit = _scale(extent)
+    title = title or TITLE.format(unit=unit)
 
     years = [y.year for y in series]
     x_max = max([*years, *(p.year for p in target)], default=0)
@@ -249,13 +317,30 @@ def render(
             ax.text(
                 0.99,
                 0.98,
-                "Neutralité non atteinte selon la tendance observée",
+                f"Neutralité en {neutral} au rythme observé"
+                if neutral is not None
+                else "Neutralité non atteinte selon la tendance observée",
                 transform=ax.transAxes,
                 ha="right",
                 va="top",
                 fontsize=9,
                 color="#2f6b2a",
             )
+    last_gap = _last_gap(result)
+    if last_gap is not None:
+        gap_year, gap_value = last_gap
+        sign = "+" if gap_value > 0 else ""
+        ax.text(
+            0.99,
+            0.92,
+            f"Écart à la cible en {gap_year} : {sign}{_fmt(gap_value / divisor)} {unit}"
+            + (" (au-dessus)" if gap_value > 0 else " (en avance)" if gap_value < 0 else ""),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=9,
+            color=TARGET_COLOUR,
+        )
 
     if scenario and scenario.series:
         handles.extend(_draw_scenario(ax, scenario, divisor))
@@ -277,14 +362,40 @@ def render(
     fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
     if subtitle:
         ax.set_title(subtitle, fontsize=10, loc="left", color="#555555")
+    notes = []
     hidden = len(result.withheld)
     if hidden:
+        notes.append(f"{hidden} valeur(s) masquée(s) par le secret statistique.")
+    sources_years = [y.year for y in series if (y.sequestration or 0.0) < 0]
+    if sources_years:
+        notes.append(
+            "Séquestration négative en "
+            + ", ".join(str(y) for y in sources_years[:5])
+            + (" …" if len(sources_years) > 5 else "")
+            + " : les changements d'usage des sols y émettent plus que les puits n'absorbent "
+            "(source nette, ajoutée aux émissions)."
+        )
+    if captions.credits:
+        notes.extend(textwrap.wrap(captions.credits, 170)[:3])
+    if notes:
+        # Room below the axes for the notes (the layout engine does not place figure texts).
+        bottom = 0.03 * len(notes) + 0.01
+        layout = fig.get_layout_engine()
+        if isinstance(layout, ConstrainedLayoutEngine):
+            layout.set(rect=(0, bottom, 1, 1 - bottom))
+        fig.text(0.01, 0.005, "\n".join(notes), fontsize=7.5, color="#555555", va="bottom")
+    if captions.demo:
         fig.text(
-            0.01,
-            0.005,
-            f"{hidden} valeur(s) masquée(s) par le secret statistique.",
-            fontsize=8,
-            color="#555555",
+            0.5,
+            0.5,
+            DEMO_MARK,
+            fontsize=42,
+            color="#d62728",
+            alpha=0.18,
+            rotation=20,
+            ha="center",
+            va="center",
+            fontweight="bold",
         )
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9

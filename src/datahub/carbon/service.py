@@ -80,6 +80,7 @@ from datahub.licensing import service as grants
 from datahub.licensing.registry import Licence, LicenceRegistry
 from datahub.settings import Settings
 from datahub.territories import service as territories
+from datahub.vocabulary import DEMO_TAG
 
 EMISSION_KINDS = ("emissions", "activity")
 AUX_KINDS = (
@@ -141,6 +142,10 @@ class Trajectory:
     read: TrajectoryRead
     result: TrajectoryResult
     licences: list[Licence] = field(default_factory=list)
+    #: The name of the scope's territory (an actor's: its home), for people.
+    territory_name: str | None = None
+    #: Drawn (partly) from synthetic demonstration datasets (tagged ``DEMO_TAG``).
+    demo: bool = False
 
 
 def _round(value: float | None) -> float | None:
@@ -691,7 +696,8 @@ def _compute(
             target_row.target_year,
             target_row.target_net,
             cast(Literal["linear", "exponential"], target_row.pathway),
-            target_row.reference_net,
+            # An actor's own target starts from its own figures, which its organisation sees.
+            target_row.reference_net if isinstance(target_row, Target) else None,
         )
         if target_row
         else None
@@ -752,7 +758,13 @@ def _compute(
     )
     licence_list = {s.licence.id: s.licence for s in sources}
     licence_list |= {licence.id: licence for licence in steered.licences}
-    return Trajectory(steered.read, result, [licence_list[k] for k in sorted(licence_list)])
+    return Trajectory(
+        steered.read,
+        result,
+        [licence_list[k] for k in sorted(licence_list)],
+        territory_name=territories.get(session, home).name if home else None,
+        demo=any(DEMO_TAG in (s.current.dataset.tags or ()) for s in sources),
+    )
 
 
 def _target_out(

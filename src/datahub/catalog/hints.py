@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from datahub.catalog.convert import FieldSpec
@@ -38,12 +38,13 @@ def cell(spec: FieldSpec, value: Any) -> str:
     return ""
 
 
-def missing_column(name: str, found: Sequence[str]) -> str:
-    """The message for a missing required column: the header read, and the likely culprit."""
+def missing_column(name: str, found: Sequence[str], standard: Iterable[str]) -> str:
+    """The message for a missing required column: the header read, and the likely culprit
+    among the headers that are not already ``standard`` columns."""
     shown = ", ".join(repr(h) for h in found[:30]) or "nothing"
-    french = {h: FRENCH_HEADERS.get(_folded(h)) for h in found}
-    culprit = next((h for h, std in french.items() if std == name), None)
-    culprit = culprit or closest(name, [h for h in found if h not in french or not french[h]])
+    others = [h for h in found if h not in set(standard)]
+    culprit = next((h for h in others if FRENCH_HEADERS.get(_folded(h)) == name), None)
+    culprit = culprit or closest(name, [h for h in others if _folded(h) not in FRENCH_HEADERS])
     hint = f"; is {culprit!r} this column? name it {name!r}" if culprit else ""
     return f"required column {name!r} is missing (the header has {shown}){hint}"
 

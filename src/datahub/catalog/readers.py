@@ -648,7 +648,7 @@ class ParsedTable:
     def _check_header(self, specs: Mapping[str, FieldSpec]) -> None:
         present = set(self.names)
         errors = [
-            FieldError(None, s.name, hints.missing_column(s.name, self.names))
+            FieldError(None, s.name, hints.missing_column(s.name, self.names, specs))
             for s in specs.values()
             if s.required and s.name not in present
         ]

@@ -36,6 +36,7 @@ from datahub.errors import NotFound
 from datahub.runtime import Runtime
 from datahub.territories import service as territories
 from datahub.territories.schemas import ActorCreate, TerritoryCreate
+from datahub.vocabulary import DEMO_TAG
 
 DATA: Final = Path(__file__).with_name("data")
 EPCI: Final = "epci:241700434"
@@ -360,7 +361,7 @@ def _datasets(runtime: Runtime, ctx: RequestContext, report: DemoReport) -> None
                             description=spec.description,
                             licence=spec.licence,
                             kind=spec.kind,
-                            tags=["démo", "climat"],
+                            tags=[DEMO_TAG, "climat"],
                             territories=[EPCI],
                         ),
                     )

@@ -20,8 +20,7 @@ from datahub.api.deps import (
     require,
 )
 from datahub.api.header_values import content_disposition, header_text
-from datahub.carbon import service
-from datahub.carbon.chart import render_svg
+from datahub.carbon import chart, service
 from datahub.carbon.schemas import (
     Approach,
     Basis,
@@ -30,7 +29,6 @@ from datahub.carbon.schemas import (
     TargetWrite,
     TrajectoryRead,
 )
-from datahub.carbon.sectors import SECTOR_LABELS_FR
 from datahub.carbon.units import GwpSet
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.licensing.registry import LicenceRegistry
@@ -45,6 +43,7 @@ _FORMATS = {
             "application/json": {},
             "text/csv": {"schema": {"type": "string"}},
             "image/svg+xml": {"schema": {"type": "string"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
         },
         "description": 'The trajectory; CSV and SVG carry `Link: <licence>; rel="license"`.',
     }
@@ -114,7 +113,7 @@ def trajectory_params(
 
 
 ParamsDep = Annotated[service.TrajectoryParams, Depends(trajectory_params)]
-Format = Literal["json", "csv", "svg"]
+Format = Literal["json", "csv", "svg", "png"]
 
 
 def _licence_headers(trajectory: service.Trajectory) -> dict[str, str]:
@@ -201,23 +200,18 @@ def _respond(
                 "Content-Disposition": content_disposition(f"{name}-trajectory.csv"),
             },
         )
-    if fmt == "svg":
-        scope = read.scope
-        subtitle = " · ".join(
-            part
-            for part in (
-                scope.territory,
-                SECTOR_LABELS_FR.get(scope.sector, scope.sector) if scope.sector else None,  # type: ignore[call-overload]
-                f"acteur {scope.actor}" if scope.actor else None,
-                f"base {scope.basis}" if scope.basis else None,
-                scope.approach,
-                scope.gwp.upper(),
-                "corrigé du climat" if scope.climate_corrected else None,
-            )
-            if part
+    if fmt in ("svg", "png"):
+        body = chart.render(
+            trajectory.result,
+            subtitle=chart.subtitle_for(read.scope, trajectory.territory_name),
+            captions=chart.captions_for(
+                read, [lic.title for lic in trajectory.licences], trajectory.demo
+            ),
+            fmt="png" if fmt == "png" else "svg",
+            scenario=read.scenario,
         )
-        body = render_svg(trajectory.result, subtitle=subtitle, scenario=read.scenario)
-        return Response(body, media_type="image/svg+xml", headers=headers)
+        media_type = "image/png" if fmt == "png" else "image/svg+xml"
+        return Response(body, media_type=media_type, headers=headers)
     return Response(
         read.model_dump_json().encode("utf-8"), media_type="application/json", headers=headers
     )
