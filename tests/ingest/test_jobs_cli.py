@@ -91,10 +91,10 @@ def test_run_versions_list_params_and_failures(
 
     # --org must name an existing organisation.
     unknown = cli.invoke(app, [*args, "--org", "nobody"])
-    assert unknown.exit_code == 1
-    # Bad parameters name the field; a failed upstream exits 1 and stores nothing.
+    assert unknown.exit_code == 2  # a mistake on the command line
+    # Bad parameters name the field (exit 2); a failed upstream exits 1 and stores nothing.
     bad = cli.invoke(app, ["connectors", "run", "ign-territories", "-p", "territory=x"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2
     assert "params.territory" in bad.output
     before = snapshot(runtime)
     upstream.metadata_answers.append(httpx.Response(404, json={"message": "Not found"}))
