@@ -2,8 +2,8 @@
 stood when the target was set, so every caller is shown the same target path.
 
 Revision ID: 9d4f1a7c3e21
-Revises: 3f1a8c7d9e20
-Create Date: 2026-12-04 04:00:00.000000
+Revises: 3f8a2c61d0e7
+Create Date: 2026-12-04 04:10:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9d4f1a7c3e21"
-down_revision: str | None = "3f1a8c7d9e20"
+down_revision: str | None = "3f8a2c61d0e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
