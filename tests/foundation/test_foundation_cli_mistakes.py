@@ -31,6 +31,7 @@ MISTAKES: dict[str, tuple[list[str], str]] = {
     "datahub connectors run": (["connectors", "run", "ign"], "ign-territories"),
     "datahub worker": (["worker", "--poll-interval", "0"], "poll-interval"),
     "datahub audit verify": (["audit", "verify", "--fix"], "--fix"),
+    "datahub audit seal": (["audit", "seal", "--key", "k.pem"], "--key"),
     "datahub export": (["export", "."], "not empty"),
     "datahub import": (["import", "no-such-folder"], "no-such-folder"),
     "datahub demo": (["demo", "now"], "now"),
