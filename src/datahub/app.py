@@ -15,6 +15,7 @@ from datahub.api import metrics, problems
 from datahub.api.context import RequestIdMiddleware, SecurityHeadersMiddleware
 from datahub.api.deps import get_caller
 from datahub.api.guards import JsonBodyGuardMiddleware, NulGuardMiddleware
+from datahub.api.head import HeadAsGetMiddleware
 from datahub.api.metrics import MetricsMiddleware
 from datahub.api.query_names import check_query_names
 from datahub.api.ratelimit import RateLimiter, RateLimitMiddleware
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Innermost first: the guards answer inside the request id, security and CORS headers.
     app.add_middleware(JsonBodyGuardMiddleware, exempt=_is_upload)
     app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)  # inside the metrics and rate limit: counted
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -145,7 +147,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Purpose", "X-Request-ID"],
             expose_headers=["Link", "X-Attribution", "X-Licence", "X-Request-ID", "ETag"],
         )

@@ -94,6 +94,12 @@ class UnsupportedMediaType(DatahubError):
     title = "Unsupported media type"
 
 
+class NotAcceptable(DatahubError):
+    status = 406
+    code = "not-acceptable"
+    title = "Not acceptable"
+
+
 class ValidationFailed(DatahubError):
     """Input that is well-formed HTTP but wrong in content: 422 with ``{row, field, message}``."""
 

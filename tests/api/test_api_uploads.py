@@ -214,8 +214,11 @@ def test_filters_sort_and_keyset_pagination(client: TestClient, producer: Person
     assert total("kwh__exact=0") == 14
     assert total("kwh__in=1,2") == 30
     assert total("kwh__notin=1,2") == 70
-    assert total("kwh__less=1") == 14
-    assert total("kwh__greater=5") == 14
+    # greater/less are inclusive as in api-tabular (contract §9): residues 0-1 and 5-6.
+    assert total("kwh__less=1") == 29
+    assert total("kwh__greater=5") == 28
+    assert total("kwh__strictly_less=1") == 14
+    assert total("kwh__strictly_greater=5") == 14
     assert total("kwh__differs=0") == 86
     assert total("site__contains=s01") == 10  # S010..S019
     assert total("zone__isnull=true") == 50

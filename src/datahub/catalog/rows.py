@@ -1,4 +1,10 @@
-"""Row queries: ``<column>__<op>=<value>`` filters, sort and keyset pagination over a version."""
+"""Row queries: ``<column>__<op>=<value>`` filters, sort and pagination over a version.
+
+The parameters follow data.gouv.fr's api-tabular, so a script written for it runs here unchanged:
+``greater``/``less`` are inclusive (≥, ≤), ``strictly_*`` are not, ``isnull``/``isnotnull`` need no
+value, ``<column>__sort=asc|desc`` sorts, ``columns=a,b`` projects and ``page`` pages by offset.
+Beside those, a keyset cursor (``after``) pages through any number of rows at constant cost.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,21 @@ from datahub.catalog import repository, rowstore
 from datahub.db.models import DatasetVersion
 from datahub.errors import BadRequest, FieldError, ValidationFailed
 
-OPERATORS = ("exact", "differs", "in", "notin", "less", "greater", "contains", "isnull")
+OPERATORS = (
+    "exact",
+    "differs",
+    "in",
+    "notin",
+    "contains",
+    "notcontains",
+    "less",
+    "greater",
+    "strictly_less",
+    "strictly_greater",
+    "isnull",
+    "isnotnull",
+)
+SORT_OP = "sort"
 MAX_IN_VALUES = 500
 
 
@@ -35,6 +55,8 @@ class RowQuery:
     sort: str | None = None
     after: str | None = None
     page_size: int | None = 100
+    columns: tuple[str, ...] | None = None
+    page: int | None = None
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -42,7 +64,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 def parse_filters(params: Mapping[str, str], reserved: set[str]) -> tuple[Filter, ...]:
-    """Filters from query parameters; parameters without ``__`` must be known ones."""
+    """Filters (and ``<column>__sort``) from query parameters; others must be known ones."""
     found = []
     for key, value in params.items():
         if key in reserved:
@@ -50,10 +72,35 @@ def parse_filters(params: Mapping[str, str], reserved: set[str]) -> tuple[Filter
         column, sep, op = key.rpartition("__")
         if not sep or not column:
             raise _invalid(key, f"unknown parameter {key[:60]!r}; filters are <column>__<op>")
-        if op not in OPERATORS:
+        if op not in (*OPERATORS, SORT_OP):
             raise _invalid(key, f"unknown operator {op[:20]!r}; one of {', '.join(OPERATORS)}")
         found.append(Filter(column, op, value))
     return tuple(found)
+
+
+def parse_sort(sort: str | None, filters: tuple[Filter, ...]) -> tuple[str | None, tuple[Filter, ...]]:
+    """One sort key from ``sort=[-]col`` or api-tabular's ``col__sort=asc|desc``; the filters
+    without the sort parameter. Two sort keys are refused: the keyset cursor follows one."""
+    sorts = [f for f in filters if f.op == SORT_OP]
+    rest = tuple(f for f in filters if f.op != SORT_OP)
+    if len(sorts) + (sort is not None) > 1:
+        raise _invalid("sort", "sort by one column: sort=[-]col or one <column>__sort")
+    if not sorts:
+        return sort, rest
+    flt = sorts[0]
+    if flt.value not in ("asc", "desc"):
+        raise _invalid(f"{flt.column}__sort", "asc or desc")
+    return ("-" if flt.value == "desc" else "") + flt.column, rest
+
+
+def parse_columns(value: str | None) -> tuple[str, ...] | None:
+    """``columns=a,b``: the projection, in the order given."""
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if not names:
+        raise _invalid("columns", "name at least one column")
+    return names
 
 
 def _convert(value: str, kind: str, field: str) -> Any:
@@ -78,24 +125,29 @@ def _convert(value: str, kind: str, field: str) -> Any:
 
 def _condition(flt: Filter, column: rowstore.RowColumn, expr: Any) -> ColumnElement[bool]:
     field = f"{flt.column}__{flt.op}"
-    if flt.op == "isnull":
-        wanted = _convert(flt.value, "boolean", field)
+    if flt.op in ("isnull", "isnotnull"):
+        # api-tabular takes the bare parameter; "=true"/"=false" are kept for older scripts.
+        wanted = _convert(flt.value or "true", "boolean", field) == (flt.op == "isnull")
         return expr.is_(None) if wanted else expr.is_not(None)  # type: ignore[no-any-return]
     if flt.op in ("in", "notin"):
         values = [_convert(v, column.type, field) for v in flt.value.split(",")]
         if len(values) > MAX_IN_VALUES:
             raise _invalid(field, f"at most {MAX_IN_VALUES} values")
         return expr.in_(values) if flt.op == "in" else expr.not_in(values)  # type: ignore[no-any-return]
-    if flt.op == "contains":
+    if flt.op in ("contains", "notcontains"):
+        # Case-insensitive as PostgREST's ilike; a null cell neither contains nor lacks a value.
         escaped = flt.value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         text = expr if column.type == "string" else expr.cast(rowstore.SQL_TYPES["string"])
-        return func.lower(text).like(f"%{escaped}%", escape="\\")
+        matches = func.lower(text).like(f"%{escaped}%", escape="\\")
+        return matches if flt.op == "contains" else and_(text.is_not(None), ~matches)
     value = _convert(flt.value, column.type, field)
     comparisons: dict[str, ColumnElement[bool]] = {
         "exact": expr == value,
         "differs": expr != value,
-        "less": expr < value,
-        "greater": expr > value,
+        "less": expr <= value,
+        "greater": expr >= value,
+        "strictly_less": expr < value,
+        "strictly_greater": expr > value,
     }
     return comparisons[flt.op]
 
@@ -147,19 +199,31 @@ def _cursor_value(value: Any, column: rowstore.RowColumn) -> Any:
 
 @dataclass
 class Prepared:
-    """A filtered, ordered query over a version's rows, and how to turn rows into dicts."""
+    """A filtered, ordered query over a version's rows, and how to turn rows into dicts.
+
+    Its rows are ``(row number, *output columns[, sort key])``: the sort key is selected last
+    when the projection leaves it out, for the cursor.
+    """
 
     base: Select[Any]
     ordered: Select[Any]
     columns: list[rowstore.RowColumn]
     sort_column: rowstore.RowColumn | None
+    offset: int = 0
 
     def as_dict(self, row: Any) -> dict[str, Any]:
         return {c.name: _jsonable(row[i + 1]) for i, c in enumerate(self.columns)}
 
+    def sort_key(self, row: Any) -> Any:
+        if self.sort_column is None:
+            return None
+        if self.sort_column in self.columns:
+            return row[1 + self.columns.index(self.sort_column)]
+        return row[-1]
+
     def limited(self, limit: int | None) -> Prepared:
         ordered = self.ordered.limit(limit) if limit else self.ordered
-        return Prepared(self.base, ordered, self.columns, self.sort_column)
+        return Prepared(self.base, ordered, self.columns, self.sort_column, self.offset)
 
 
 def _jsonable(value: Any) -> Any:
@@ -178,16 +242,25 @@ def _after(expr: Any, descending: bool, value: Any, row_number: int, row: Any) -
     return or_(beyond, and_(expr == bound, row > row_number), expr.is_(None))
 
 
+def _projection(
+    columns: list[rowstore.RowColumn], wanted: tuple[str, ...] | None
+) -> list[rowstore.RowColumn]:
+    if wanted is None:
+        return columns
+    by_name = {c.name: c for c in columns}
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown:
+        raise _invalid("columns", f"no column {unknown[0][:60]!r}")
+    return [by_name[n] for n in dict.fromkeys(wanted)]
+
+
 def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
     table, columns = repository.rows_table(version)
     by_name = {c.name: c for c in columns}
     row = table.c[rowstore.ROW]
-    base = select(row, *(table.c[c.sql] for c in columns))
-    for flt in query.filters:
-        column = by_name.get(flt.column)
-        if column is None:
-            raise _invalid(f"{flt.column}__{flt.op}", f"no column {flt.column[:60]!r}")
-        base = base.where(_condition(flt, column, table.c[column.sql]))
+    if query.page is not None and query.after is not None:
+        raise _invalid("page", "page by number (page=) or by cursor (after=), not both")
+    outputs = _projection(columns, query.columns)
     sort_column, expr, descending = None, None, False
     if query.sort:
         name = query.sort.removeprefix("-")
@@ -196,6 +269,13 @@ def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
         if sort_column is None:
             raise _invalid("sort", f"no column {name[:60]!r}")
         expr = table.c[sort_column.sql]
+    extra = [expr] if expr is not None and sort_column not in outputs else []
+    base = select(row, *(table.c[c.sql] for c in outputs), *extra)
+    for flt in query.filters:
+        column = by_name.get(flt.column)
+        if column is None:
+            raise _invalid(f"{flt.column}__{flt.op}", f"no column {flt.column[:60]!r}")
+        base = base.where(_condition(flt, column, table.c[column.sql]))
     ordered = base
     if query.after:
         value, row_number = decode_cursor(query.after)
@@ -204,7 +284,11 @@ def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
     if expr is not None:
         ordered = ordered.order_by(expr.is_(None), expr.desc() if descending else expr.asc())
     ordered = ordered.order_by(row)
-    return Prepared(base, ordered, columns, sort_column)
+    offset = 0
+    if query.page is not None and query.page_size:
+        offset = (query.page - 1) * query.page_size
+        ordered = ordered.offset(offset)
+    return Prepared(base, ordered, outputs, sort_column, offset)
 
 
 @dataclass(frozen=True)
@@ -212,6 +296,7 @@ class Page:
     rows: list[dict[str, Any]]
     total: int
     next_cursor: str | None
+    has_more: bool = False
 
 
 def fetch_page(session: Session, prepared: Prepared, page_size: int) -> Page:
@@ -219,13 +304,11 @@ def fetch_page(session: Session, prepared: Prepared, page_size: int) -> Page:
     fetched = repository.fetch_rows(session, prepared.ordered.limit(page_size + 1))
     rows = [prepared.as_dict(r) for r in fetched[:page_size]]
     next_cursor = None
-    if len(fetched) > page_size:
+    more = len(fetched) > page_size
+    if more:
         last = fetched[page_size - 1]
-        key = None
-        if prepared.sort_column is not None:
-            key = last[1 + prepared.columns.index(prepared.sort_column)]
-        next_cursor = encode_cursor(key, int(last[0]))
-    return Page(rows, total, next_cursor)
+        next_cursor = encode_cursor(prepared.sort_key(last), int(last[0]))
+    return Page(rows, total, next_cursor, more)
 
 
 def stream(session: Session, prepared: Prepared) -> Iterator[dict[str, Any]]:

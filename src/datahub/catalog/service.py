@@ -397,6 +397,26 @@ def list_versions(session: Session, resolved: Resolved) -> list[VersionRead]:
     ]
 
 
+#: Python codec names as IANA charset names (what HTTP's ``charset`` parameter takes).
+_IANA_CHARSETS = {
+    "cp1252": "windows-1252",
+    "iso8859-1": "iso-8859-1",
+    "iso8859-15": "iso-8859-15",
+    "mac-roman": "macintosh",
+    "cp850": "ibm850",
+}
+
+
+def original_media_type(version: DatasetVersion) -> str:
+    """The stored file's media type, with the charset it was read in for a CSV (a Windows-1252
+    file served as UTF-8 would show mojibake to whoever opens it)."""
+    encoding = (version.report.get("dialect") or {}).get("encoding")
+    if version.format != "csv" or not encoding:
+        return version.media_type
+    charset = _IANA_CHARSETS.get(encoding, encoding)
+    return f"text/csv; charset={charset}"
+
+
 def get_version(session: Session, resolved: Resolved, number: int | None) -> DatasetVersion:
     """A version by number, or the current one; 404 when there is none."""
     wanted = number if number is not None else resolved.dataset.current_version

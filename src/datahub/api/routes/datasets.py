@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from datahub.accounts.caller import RequestContext
+from datahub.api import conditional
 from datahub.api.deps import (
     ContextDep,
     LicencesDep,
@@ -19,6 +20,7 @@ from datahub.api.deps import (
     audited_transaction,
 )
 from datahub.api.header_values import content_disposition
+from datahub.api.formats import Negotiated, formats
 from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import PageDep, envelope
 from datahub.api.query_names import COLUMN_FILTERS
@@ -26,6 +28,7 @@ from datahub.api.uploads import receive
 from datahub.catalog import rows
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
+from datahub.catalog import xlsx_writer
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
 from datahub.ingest import upload_jobs
@@ -35,8 +38,9 @@ from datahub.storage import scratch
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
-DATA_PARAMS = {"format", "dialect", "page_size", "after", "sort", "version"}
+DATA_PARAMS = {"format", "dialect", "page_size", "page", "after", "sort", "columns", "version"}
 MAX_JSON_PAGE = 10_000
+DEFAULT_JSON_PAGE = 100
 
 
 @router.get("", summary="Search the datasets you may see")
@@ -215,24 +219,29 @@ def list_versions(
 def download_file(
     dataset_id: str,
     number: int,
+    request: Request,
     session: SessionDep,
     licences: LicencesDep,
     storage: StorageDep,
     ctx: ContextDep,
-) -> StreamingResponse:
+) -> Response:
     resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_file")
     version = catalog.get_version(session, resolved, number)
-    chunks = storage.open_stream(version.storage_key)
-    catalog.record_read(session, ctx, resolved, version, "dataset.read_file", version.row_count)
     headers = {
         **licence_headers(resolved),
+        **conditional.validators(f'"{version.sha256}"', version.created_at),
         "Content-Disposition": content_disposition(version.filename),
-        "Content-Length": str(version.size),
-        "ETag": f'"{version.sha256}"',
         "X-Checksum-SHA256": version.sha256,
         "Repr-Digest": f"sha-256=:{_b64(version.sha256)}:",
     }
-    return StreamingResponse(chunks, media_type=version.media_type, headers=headers)
+    if (unchanged := conditional.not_modified(request, headers)) is not None:
+        return unchanged
+    chunks = storage.open_stream(version.storage_key)
+    catalog.record_read(session, ctx, resolved, version, "dataset.read_file", version.row_count)
+    headers["Content-Length"] = str(version.size)
+    return StreamingResponse(
+        chunks, media_type=catalog.original_media_type(version), headers=headers
+    )
 
 
 def _b64(hex_digest: str) -> str:
@@ -243,15 +252,22 @@ def _b64(hex_digest: str) -> str:
 
 @router.get(
     "/{dataset_id}/data",
-    summary="Rows of a version, filtered, sorted and paginated (JSON or CSV)",
+    summary="Rows of a version, filtered, sorted and paginated (JSON, CSV or XLSX)",
     description=(
-        "Filters: `<column>__<op>=<value>` with op in "
+        "Parameters as data.gouv.fr's api-tabular. Filters: `<column>__<op>=<value>` with op in "
         + ", ".join(rows.OPERATORS)
-        + " (`in`/`notin` take comma-separated values, `isnull` takes true/false). "
-        "Sort: `sort=col` or `sort=-col`. Keyset pagination: follow `links.next`. "
-        "CSV without `page_size` streams every matching row."
+        + " (`greater`/`less` are inclusive, `strictly_*` are not; `in`/`notin` take "
+        "comma-separated values; `isnull`/`isnotnull` need no value). "
+        "Sort: `<column>__sort=asc|desc` or `sort=[-]col`. Projection: `columns=a,b`. "
+        "Pages: `page=` (by number) or follow `links.next` / the `Link: rel=\"next\"` header "
+        "(a keyset cursor, constant cost at any depth). "
+        "CSV and XLSX without `page_size` carry every matching row. "
+        "`ETag`/`Last-Modified` answer `If-None-Match`/`If-Modified-Since` with 304."
     ),
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, xlsx_writer.MEDIA_TYPE: {}}},
+        304: {"description": "Not modified since the copy the client holds"},
+    },
     openapi_extra={COLUMN_FILTERS: True},
 )
 def read_rows(
@@ -260,63 +276,98 @@ def read_rows(
     session: SessionDep,
     runtime: RuntimeDep,
     ctx: ContextDep,
-    format: Literal["json", "csv"] = "json",
+    fmt: Annotated[Negotiated, Depends(formats("json", "csv", "xlsx"))],
     dialect: Literal["default", "fr"] = "default",
     page_size: Annotated[int | None, Query(ge=1, le=MAX_JSON_PAGE)] = None,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000, description="Page number")] = None,
     after: Annotated[str | None, Query(max_length=2000)] = None,
     sort: Annotated[str | None, Query(max_length=200)] = None,
+    columns: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated columns to return")
+    ] = None,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Any:
     licences = runtime.licences
     resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_rows")
     found = catalog.get_version(session, resolved, version)
-    filters = rows.parse_filters(request.query_params, DATA_PARAMS)
-    prepared = rows.prepare(found, rows.RowQuery(filters, sort, after, page_size))
-    headers = licence_headers(resolved)
+    sort, filters = rows.parse_sort(
+        sort, rows.parse_filters(request.query_params, DATA_PARAMS)
+    )
+    size = page_size or (DEFAULT_JSON_PAGE if fmt.name == "json" or page else None)
+    query = rows.RowQuery(filters, sort, after, size, rows.parse_columns(columns), page)
+    prepared = rows.prepare(found, query)
+    cache = conditional.validators(
+        conditional.etag(found.sha256, resolved.licence.id, fmt.name, str(request.url.query)),
+        found.created_at,
+    )
+    headers = {**licence_headers(resolved), **cache, "Vary": "Accept"}
+    if (unchanged := conditional.not_modified(request, headers)) is not None:
+        return unchanged
+    if fmt.name == "json":
+        return _json_page(request, session, ctx, resolved, found, prepared, size or 0, headers)
+    total = rows.count(session, prepared)
+    served = max(0, min(total - prepared.offset, size)) if size else total
+    catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", served)
+    names = [c.name for c in prepared.columns]
+    stem = f"{dataset_id}-v{found.number}"
+    limited = prepared.limited(size)
+    if fmt.name == "xlsx":
+        return StreamingResponse(
+            _xlsx_stream(runtime, limited, names, stem),
+            media_type=xlsx_writer.MEDIA_TYPE,
+            headers={**headers, "Content-Disposition": content_disposition(f"{stem}.xlsx")},
+        )
+    return StreamingResponse(
+        _csv_stream(runtime, limited, names, dialect),
+        media_type="text/csv; charset=utf-8",
+        headers={**headers, "Content-Disposition": content_disposition(f"{stem}.csv")},
+    )
+
+
+def _json_page(
+    request: Request,
+    session: Any,
+    ctx: Any,
+    resolved: catalog.Resolved,
+    found: Any,
+    prepared: rows.Prepared,
+    size: int,
+    headers: dict[str, str],
+) -> JSONResponse:
+    page = rows.fetch_page(session, prepared, size)
+    catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", len(page.rows))
+    next_link = None
+    if page.has_more:
+        number = request.query_params.get("page")
+        step = {"page": int(number) + 1} if number else {"after": page.next_cursor}
+        next_link = str(request.url.include_query_params(**step))
+        headers = {**headers, "Link": f'{headers["Link"]}, <{next_link}>; rel="next"'}
     meta = {
+        "total": page.total,
         "licence": resolved.licence.id,
         "licence_url": resolved.licence.url,
         "attribution": catalog.attribution(resolved),
         "version": found.number,
         "sha256": found.sha256,
+        "page_size": size,
     }
-    if format == "json":
-        page = rows.fetch_page(session, prepared, page_size or 100)
-        catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", len(page.rows))
-        next_link = (
-            str(request.url.include_query_params(after=page.next_cursor))
-            if page.next_cursor
-            else None
-        )
-        body = {
-            "data": page.rows,
-            "links": {"next": next_link},
-            "meta": {"total": page.total, **meta},
-        }
-        return JSONResponse(body, headers=headers)
-    total = rows.count(session, prepared)
-    served = min(total, page_size) if page_size else total
-    catalog.record_read(session, ctx, resolved, found, "dataset.read_rows", served)
-    columns = [c["name"] for c in found.columns]
-    return StreamingResponse(
-        _csv_stream(runtime, found.id, prepared, page_size, columns, dialect),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            **headers,
-            "Content-Disposition": content_disposition(f"{dataset_id}-v{found.number}.csv"),
-        },
+    if request.query_params.get("page"):
+        meta["page"] = int(request.query_params["page"])
+    return JSONResponse(
+        {"data": page.rows, "links": {"next": next_link}, "meta": meta}, headers=headers
     )
 
 
 def _csv_stream(
-    runtime: Runtime,
-    version_id: int,
-    prepared: rows.Prepared,
-    limit: int | None,
-    columns: list[str],
-    dialect: str,
+    runtime: Runtime, prepared: rows.Prepared, columns: list[str], dialect: str
 ) -> Iterator[bytes]:
     """Rows streamed from a snapshot read session (the request's transaction is over by now)."""
     with runtime.read_session() as session:
-        streamed = rows.stream(session, prepared.limited(limit))
-        yield from iter_csv_rows(streamed, columns, dialect=dialect)
+        yield from iter_csv_rows(rows.stream(session, prepared), columns, dialect=dialect)
+
+
+def _xlsx_stream(
+    runtime: Runtime, prepared: rows.Prepared, columns: list[str], title: str
+) -> Iterator[bytes]:
+    with runtime.read_session() as session:
+        yield from xlsx_writer.iter_xlsx(rows.stream(session, prepared), columns, title)
