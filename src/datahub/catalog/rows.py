@@ -78,7 +78,9 @@ def parse_filters(params: Mapping[str, str], reserved: set[str]) -> tuple[Filter
     return tuple(found)
 
 
-def parse_sort(sort: str | None, filters: tuple[Filter, ...]) -> tuple[str | None, tuple[Filter, ...]]:
+def parse_sort(
+    sort: str | None, filters: tuple[Filter, ...]
+) -> tuple[str | None, tuple[Filter, ...]]:
     """One sort key from ``sort=[-]col`` or api-tabular's ``col__sort=asc|desc``; the filters
     without the sort parameter. Two sort keys are refused: the keyset cursor follows one."""
     sorts = [f for f in filters if f.op == SORT_OP]

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from datahub.accounts.caller import Caller
 from datahub.api.deps import RuntimeDep, SessionDep, require
+from datahub.api.formats import Negotiated, formats
 from datahub.api.pagination import PageDep, envelope
 from datahub.audit import sealing
 from datahub.audit import service as audit
@@ -24,6 +25,7 @@ from datahub.runtime import Runtime
 router = APIRouter(prefix="/audit", tags=["audit"])
 AuditorDep = Annotated[Caller, Depends(require("auditor", "admin"))]
 EVENT_COLUMNS = [*audit.CHAINED_FIELDS, "hash"]
+TableFormat = Annotated[Negotiated, Depends(formats("json", "csv"))]
 
 
 def _csv_value(value: Any) -> Any:
@@ -44,6 +46,7 @@ def list_events(
     session: SessionDep,
     runtime: RuntimeDep,
     _auditor: AuditorDep,
+    fmt: TableFormat,
     page: PageDep,
     dataset: Annotated[str | None, Query(max_length=100)] = None,
     organization: Annotated[str | None, Query(max_length=64)] = None,
@@ -51,7 +54,6 @@ def list_events(
     outcome: Literal["allowed", "denied", "failed"] | None = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
-    format: Literal["json", "csv"] = "json",
 ) -> Any:
     query = audit.events_query(
         dataset=dataset,
@@ -61,7 +63,7 @@ def list_events(
         since=since,
         until=until,
     )
-    if format == "csv":
+    if fmt.name == "csv":
         return StreamingResponse(
             _csv(runtime, query),
             media_type="text/csv; charset=utf-8",
@@ -124,12 +126,12 @@ def public_key(runtime: RuntimeDep, _auditor: AuditorDep) -> PublicKeyRead:
 def licence_usage(
     session: SessionDep,
     _auditor: AuditorDep,
+    fmt: TableFormat,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
-    format: Literal["json", "csv"] = "json",
 ) -> Any:
     lines = usage.licence_usage(session, since, until)
-    if format == "json":
+    if fmt.name == "json":
         return {"data": lines, "meta": {"from": since, "to": until, "total": len(lines)}}
     columns = list(lines[0].keys()) if lines else ["dataset", "licence", "reads"]
     rows = [{k: _csv_value(v) for k, v in line.items()} for line in lines]

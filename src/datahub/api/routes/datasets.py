@@ -25,10 +25,9 @@ from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import PageDep, envelope
 from datahub.api.query_names import COLUMN_FILTERS
 from datahub.api.uploads import receive
-from datahub.catalog import rows
+from datahub.catalog import rows, xlsx_writer
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
-from datahub.catalog import xlsx_writer
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
 from datahub.ingest import upload_jobs
@@ -259,7 +258,7 @@ def _b64(hex_digest: str) -> str:
         + " (`greater`/`less` are inclusive, `strictly_*` are not; `in`/`notin` take "
         "comma-separated values; `isnull`/`isnotnull` need no value). "
         "Sort: `<column>__sort=asc|desc` or `sort=[-]col`. Projection: `columns=a,b`. "
-        "Pages: `page=` (by number) or follow `links.next` / the `Link: rel=\"next\"` header "
+        'Pages: `page=` (by number) or follow `links.next` / the `Link: rel="next"` header '
         "(a keyset cursor, constant cost at any depth). "
         "CSV and XLSX without `page_size` carry every matching row. "
         "`ETag`/`Last-Modified` answer `If-None-Match`/`If-Modified-Since` with 304."
@@ -290,9 +289,7 @@ def read_rows(
     licences = runtime.licences
     resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_rows")
     found = catalog.get_version(session, resolved, version)
-    sort, filters = rows.parse_sort(
-        sort, rows.parse_filters(request.query_params, DATA_PARAMS)
-    )
+    sort, filters = rows.parse_sort(sort, rows.parse_filters(request.query_params, DATA_PARAMS))
     size = page_size or (DEFAULT_JSON_PAGE if fmt.name == "json" or page else None)
     query = rows.RowQuery(filters, sort, after, size, rows.parse_columns(columns), page)
     prepared = rows.prepare(found, query)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from datahub.api.deps import AdminDep, SessionDep
+from datahub.api.formats import Negotiated, formats
 from datahub.api.pagination import PageDep, envelope
 from datahub.territories import service
 from datahub.territories.codes import Level
@@ -15,7 +16,7 @@ from datahub.territories.schemas import TerritoryCreate, TerritoryRead
 
 router = APIRouter(prefix="/territories", tags=["territories"])
 GEOJSON = "application/geo+json"
-FormatParam = Annotated[Literal["json", "geojson"], Query()]
+FormatParam = Annotated[Negotiated, Depends(formats("json", "geojson"))]
 
 
 @router.get(
@@ -27,14 +28,14 @@ def list_territories(
     request: Request,
     session: SessionDep,
     page: PageDep,
+    fmt: FormatParam,
     level: Level | None = None,
     parent: Annotated[str | None, Query(max_length=64)] = None,
-    format: FormatParam = "json",
 ) -> Any:
     reads, total, rows = service.list_page(
         session, level=level, parent=parent, page=page.page, page_size=page.page_size
     )
-    if format == "geojson":
+    if fmt.name == "geojson":
         features = [service.feature(r, t) for r, t in zip(reads, rows, strict=True)]
         body = {"type": "FeatureCollection", "features": features, "numberMatched": total}
         return JSONResponse(body, media_type=GEOJSON)
@@ -52,9 +53,9 @@ def create_territory(data: TerritoryCreate, session: SessionDep, _admin: AdminDe
     summary="One territory (a GeoJSON Feature with ?format=geojson)",
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def get_territory(code: str, session: SessionDep, format: FormatParam = "json") -> Any:
+def get_territory(code: str, session: SessionDep, fmt: FormatParam) -> Any:
     territory = service.get(session, code)
     read = service.read_many(session, [territory])[0]
-    if format == "geojson":
+    if fmt.name == "geojson":
         return JSONResponse(service.feature(read, territory), media_type=GEOJSON)
     return read

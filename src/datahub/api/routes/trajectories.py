@@ -1,4 +1,4 @@
-"""Trajectories of a territory, a sector in a territory, an actor (JSON, CSV, SVG); targets."""
+"""Trajectories of a territory, of a sector in it, of an actor (JSON, CSV, XLSX, SVG), targets."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from datahub.api.deps import (
     SettingsDep,
     require,
 )
+from datahub.api.formats import Negotiated, formats
 from datahub.api.header_values import content_disposition, header_text
 from datahub.carbon import chart, service
 from datahub.carbon.schemas import (
@@ -30,6 +31,7 @@ from datahub.carbon.schemas import (
     TrajectoryRead,
 )
 from datahub.carbon.units import GwpSet
+from datahub.catalog import xlsx_writer
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.licensing.registry import LicenceRegistry
 from datahub.settings import Settings
@@ -44,8 +46,9 @@ _FORMATS = {
             "text/csv": {"schema": {"type": "string"}},
             "image/svg+xml": {"schema": {"type": "string"}},
             "image/png": {"schema": {"type": "string", "format": "binary"}},
+            xlsx_writer.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
-        "description": 'The trajectory; CSV and SVG carry `Link: <licence>; rel="license"`.',
+        "description": 'The trajectory; CSV, XLSX and SVG carry `Link: <licence>; rel="license"`.',
     }
 }
 
@@ -113,7 +116,7 @@ def trajectory_params(
 
 
 ParamsDep = Annotated[service.TrajectoryParams, Depends(trajectory_params)]
-Format = Literal["json", "csv", "svg", "png"]
+TrajectoryFormat = Annotated[Negotiated, Depends(formats("json", "csv", "svg", "png", "xlsx"))]
 
 
 def _licence_headers(trajectory: service.Trajectory) -> dict[str, str]:
@@ -187,10 +190,19 @@ def steering_csv_rows(read: TrajectoryRead) -> Iterator[dict[str, Any]]:
 
 
 def _respond(
-    trajectory: service.Trajectory, fmt: Format, dialect: Literal["default", "fr"], name: str
+    trajectory: service.Trajectory, fmt: str, dialect: Literal["default", "fr"], name: str
 ) -> Any:
     headers = _licence_headers(trajectory)
     read = trajectory.read
+    if fmt == "xlsx":
+        return StreamingResponse(
+            xlsx_writer.iter_xlsx(csv_rows(read), CSV_COLUMNS, title="trajectoire"),
+            media_type=xlsx_writer.MEDIA_TYPE,
+            headers={
+                **headers,
+                "Content-Disposition": content_disposition(f"{name}-trajectory.xlsx"),
+            },
+        )
     if fmt == "csv":
         return StreamingResponse(
             iter_csv_rows(csv_rows(read), CSV_COLUMNS, dialect=dialect),
@@ -226,7 +238,7 @@ class TrajectoryCall:
     settings: Settings
     ctx: RequestContext
     params: service.TrajectoryParams
-    format: Format
+    format: str
     dialect: Literal["default", "fr"]
 
     def answer(self, trajectory: service.Trajectory, name: str) -> Any:
@@ -239,10 +251,10 @@ def trajectory_call(
     settings: SettingsDep,
     ctx: ContextDep,
     params: ParamsDep,
-    format: Format = "json",
+    fmt: TrajectoryFormat,
     dialect: Literal["default", "fr"] = "default",
 ) -> TrajectoryCall:
-    return TrajectoryCall(session, licences, settings, ctx, params, format, dialect)
+    return TrajectoryCall(session, licences, settings, ctx, params, fmt.name, dialect)
 
 
 CallDep = Annotated[TrajectoryCall, Depends(trajectory_call)]
