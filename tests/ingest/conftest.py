@@ -22,7 +22,7 @@ FIXED_NOW = datetime(2025, 6, 25, 16, 0, tzinfo=UTC)
 USER_AGENT = "datahub-tests/0.1 (+https://datahub.example)"
 LICENCE_ALIASES = {
     "lov2": "etalab-2.0",
-    "fr-lo": "etalab-2.0",
+    "fr-lo": "lo-1.0",
     "odc-odbl": "odbl-1.0",
     "cc-by": "cc-by-4.0",
 }

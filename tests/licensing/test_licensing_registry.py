@@ -54,7 +54,7 @@ def test_texts_carry_the_key_clauses(registry: LicenceRegistry) -> None:
     ("alias", "licence_id"),
     [
         ("lov2", "etalab-2.0"),
-        ("fr-lo", "etalab-2.0"),
+        ("fr-lo", "lo-1.0"),  # Licence Ouverte 1.0 on data.gouv.fr (issue 16)
         ("odc-odbl", "odbl-1.0"),
         ("cc-by", "cc-by-4.0"),
         ("ODbL-1.0", "odbl-1.0"),

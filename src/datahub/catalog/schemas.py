@@ -26,7 +26,7 @@ class TemporalCoverage(BaseModel):
         """Accept ``"2012/2018"`` (ISO 8601 interval) and bare years as well as objects."""
         if isinstance(value, str):
             start, _, end = value.partition("/")
-            return {"start": start or None, "end": end or None}
+            value = {"start": start or None, "end": end or None}  # years completed below
         if isinstance(value, dict):
             fixed = dict(value)
             for key, suffix in (("start", "-01-01"), ("end", "-12-31")):

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from datahub.errors import NotFound
 from datahub.licensing.levels import AccessLevel
@@ -28,6 +35,9 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
 
 class LicenceFileError(ValueError):
     """A licence file is malformed. Raised at start-up: an operator error, not a client one."""
+
+
+_SPDX = re.compile(r"^https?://spdx\.org/licenses/([A-Za-z0-9.+-]+?)(?:\.html)?$")
 
 
 class Licence(BaseModel):
@@ -43,6 +53,9 @@ class Licence(BaseModel):
     share_alike: bool
     aggregate_publication: bool
     aliases: tuple[str, ...] = ()
+    #: The URI data.gouv.fr's DCAT harvester maps to its own licence (one of ``aliases``, when
+    #: it is not ``url``): the catalogue emits it as ``dct:license``.
+    harvest_uri: str | None = None
     text: str = Field(default="", repr=False)
 
     @field_validator("id")
@@ -52,9 +65,27 @@ class Licence(BaseModel):
             raise ValueError(f"invalid licence id {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _harvest_uri_is_an_alias(self) -> Licence:
+        if self.harvest_uri and self.harvest_uri not in (self.url, *self.aliases):
+            raise ValueError("harvest_uri must be the url or one of the aliases")
+        return self
+
     @property
     def is_open(self) -> bool:
         return self.level == "open"
+
+    @property
+    def dcat_uri(self) -> str:
+        return self.harvest_uri or self.url
+
+    @property
+    def spdx_id(self) -> str | None:
+        """The SPDX identifier, from an ``https://spdx.org/licenses/<id>.html`` alias."""
+        for alias in self.aliases:
+            if match := _SPDX.match(alias):
+                return match.group(1)
+        return None
 
 
 def normalise_key(value: str) -> str:
