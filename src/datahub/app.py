@@ -32,6 +32,7 @@ from datahub.api.routes import (
     notifications,
     organizations,
     plans,
+    schemas,
     territories,
     trajectories,
     users,
@@ -78,6 +79,7 @@ def api_router() -> APIRouter:
         trajectories,
         notifications,
         plans,
+        schemas,
     ):
         router.include_router(module.router)
     return router

@@ -88,6 +88,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/datasets/{dataset_id}/versions"): metadata,
     ("GET", "/api/v1/datasets/{dataset_id}/versions/{number}/file"): data,
     ("GET", "/api/v1/datasets/{dataset_id}/data"): data,
+    ("GET", "/api/v1/datasets/{dataset_id}/datapackage.json"): data,
     ("PATCH", "/api/v1/datasets/{dataset_id}"): lambda lv, who: manage(lv, who, 200),
     ("DELETE", "/api/v1/datasets/{dataset_id}"): lambda lv, who: manage(lv, who, 204),
     ("POST", "/api/v1/datasets/{dataset_id}/versions"): lambda lv, who: manage(lv, who, 201),

@@ -25,7 +25,7 @@ from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import PageDep, envelope
 from datahub.api.query_names import COLUMN_FILTERS
 from datahub.api.uploads import receive
-from datahub.catalog import rows, xlsx_writer
+from datahub.catalog import datapackage, rows, xlsx_writer
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
 from datahub.catalog.csv_writer import iter_csv_rows
@@ -207,6 +207,28 @@ def list_versions(
     resolved = catalog.resolve(session, licences, ctx.caller, dataset_id)
     found = catalog.list_versions(session, resolved)
     return {"data": found, "meta": {"total": len(found)}}
+
+
+@router.get(
+    "/{dataset_id}/datapackage.json",
+    summary="The version as a Frictionless Data Package (resources, Table Schema, licence)",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+def get_data_package(
+    dataset_id: str,
+    session: SessionDep,
+    licences: LicencesDep,
+    ctx: ContextDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> JSONResponse:
+    # Sizes, checksums and dialects are the data's: the caller must be able to read it.
+    resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_package")
+    found = catalog.get_version(session, resolved, version)
+    body = datapackage.data_package(
+        resolved.dataset, found, resolved.licence, resolved.dataset.kind
+    )
+    return JSONResponse(body, headers=licence_headers(resolved))
 
 
 @router.get(
