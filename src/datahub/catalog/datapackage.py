@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from datahub.catalog import kinds
-from datahub.db.models import DatasetVersion
+from datahub.db.models import Dataset, DatasetVersion
 from datahub.licensing.registry import Licence
 
 PROFILE: Final = "tabular-data-package"
@@ -79,11 +79,9 @@ def _original(version: DatasetVersion, schema: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def data_package(
-    dataset: Any, version: DatasetVersion, licence: Licence, kind: str
-) -> dict[str, Any]:
+def data_package(dataset: Dataset, version: DatasetVersion, licence: Licence) -> dict[str, Any]:
     """A Tabular Data Package of one version: its rows as CSV, and its original CSV file."""
-    schema = version_schema(kind, list(version.columns))
+    schema = version_schema(dataset.kind, list(version.columns))
     rows = {
         "name": "rows",
         "path": f"data?format=csv&version={version.number}",
