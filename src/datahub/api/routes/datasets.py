@@ -225,9 +225,7 @@ def get_data_package(
     # Sizes, checksums and dialects are the data's: the caller must be able to read it.
     resolved = catalog.authorize_data(session, licences, ctx, dataset_id, "dataset.read_package")
     found = catalog.get_version(session, resolved, version)
-    body = datapackage.data_package(
-        resolved.dataset, found, resolved.licence, resolved.dataset.kind
-    )
+    body = datapackage.data_package(resolved.dataset, found, resolved.licence)
     return JSONResponse(body, headers=licence_headers(resolved))
 
 
