@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from rdflib import Graph
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from tests.api.world import World, build_world
 from tests.conftest import Persona
@@ -108,7 +110,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
 }
 # Routes listing datasets: checked by whether the dataset appears (see test_lists_and_dcat).
-LISTING_ROUTES = {("GET", "/api/v1/datasets"), ("GET", "/api/v1/catalog/dcat")}
+LISTING_ROUTES = {
+    ("GET", "/api/v1/datasets"),
+    ("GET", "/api/v1/catalog/dcat"),
+    ("GET", "/api/v1/catalog/dcat.jsonld"),
+    ("GET", "/api/v1/catalog/dcat.ttl"),
+    ("GET", "/api/v1/catalog/dcat.rdf"),
+}
 CREATE_ROUTE = ("POST", "/api/v1/datasets")
 
 
@@ -199,6 +207,17 @@ def test_lists_and_dcat(world: World, level: str) -> None:
             "/api/v1/datasets?q=consommations", headers=world.headers(who)
         ).json()
         assert (dataset_id in {d["id"] for d in searched["data"]}) is visible, (who, level)
-        dcat = world.client.get("/api/v1/catalog/dcat", headers=world.headers(who)).json()
-        ids = {d["dct:identifier"] for d in dcat["dcat:dataset"]}
-        assert (dataset_id in ids) is visible, (who, level)
+        # The DCAT catalogue lists what the caller may read: harvesters never republish a
+        # shared dataset as open data (contract §9).
+        readable = TABLE[level][who][1] == 200
+        for path in ("/api/v1/catalog/dcat", "/api/v1/catalog/dcat.ttl"):
+            dcat = world.client.get(path, headers=world.headers(who))
+            graph = Graph().parse(
+                data=dcat.content,
+                format="json-ld" if "ld" in dcat.headers["content-type"] else "turtle",
+            )
+            ids = {
+                str(graph.value(d, DCTERMS.identifier))
+                for d in graph.subjects(RDF.type, DCAT.Dataset)
+            }
+            assert (dataset_id in ids) is readable, (who, level, path)

@@ -322,8 +322,26 @@ def reads(
     return result
 
 
-def visible(session: Session, licences: LicenceRegistry, caller: Caller) -> list[DatasetRead]:
-    """Every dataset the caller may see (for the DCAT catalogue)."""
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A dataset as a catalogue describes it: who publishes it, where, and its current file."""
+
+    dataset: DatasetRead
+    licence: Licence
+    publisher: str
+    version: VersionRead | None
+    places: list[territories.Footprint]
+
+
+def harvestable(
+    session: Session, licences: LicenceRegistry, caller: Caller
+) -> list[CatalogueEntry]:
+    """The datasets whose data the caller may read, for the DCAT catalogue.
+
+    Only those: data.gouv.fr's harvester (anonymous) maps ``dct:accessRights`` to nothing, so a
+    shared dataset it listed would be republished as open data with resources answering 401.
+    A member's own (authenticated) harvest lists what the member may read.
+    """
     query = repository.search_query(
         q=None,
         licence=None,
@@ -333,7 +351,31 @@ def visible(session: Session, licences: LicenceRegistry, caller: Caller) -> list
         territories=None,
         hide_restricted=not caller.authenticated,
     )
-    return reads(session, licences, caller, repository.all_matching(session, query))
+    readable = [
+        d
+        for d in reads(session, licences, caller, repository.all_matching(session, query))
+        if d.access.data
+    ]
+    names = {o.id: o.name for o in accounts.list_organizations(session)}
+    places = territories.footprints(session, [c for d in readable for c in d.territories])
+    entries = []
+    for item in readable:
+        version = None
+        if item.current_version is not None:
+            found = repository.version(session, item.id, item.current_version)
+            dataset = repository.get(session, item.id)
+            if found is not None and dataset is not None:
+                version = version_read(dataset, found)
+        entries.append(
+            CatalogueEntry(
+                item,
+                licences.get(item.licence.id),
+                names.get(item.producer, item.producer),
+                version,
+                [places[c] for c in item.territories if c in places],
+            )
+        )
+    return entries
 
 
 #: Parts of a version's report that describe the file's bytes (contract §5b).

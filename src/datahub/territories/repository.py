@@ -16,6 +16,13 @@ def get(session: Session, code: str) -> Territory | None:
     return session.get(Territory, code)
 
 
+def many(session: Session, codes: Iterable[str]) -> Sequence[Territory]:
+    wanted = list(set(codes))
+    if not wanted:
+        return []
+    return session.scalars(select(Territory).where(Territory.code.in_(wanted))).all()
+
+
 def existing_codes(session: Session, codes: Iterable[str]) -> set[str]:
     wanted = list(set(codes))
     if not wanted:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from datahub.db.models import Actor, Territory
@@ -79,6 +81,29 @@ def list_page(
         session, level=level, parent=parent, offset=(page - 1) * page_size, limit=page_size
     )
     return read_many(session, rows), total, list(rows)
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Where a territory is, for catalogues: its name, bounding box and outline (WGS84)."""
+
+    code: str
+    name: str
+    bbox: tuple[float, float, float, float] | None
+    outline: BaseGeometry | None
+
+
+def footprints(session: Session, codes: Sequence[str]) -> dict[str, Footprint]:
+    found = {}
+    for territory in repository.many(session, codes):
+        geometry = territory.geometry
+        found[territory.code] = Footprint(
+            territory.code,
+            territory.name,
+            tuple(geometry.bounds) if geometry is not None else None,
+            spatial.simplified(geometry) if geometry is not None else None,
+        )
+    return found
 
 
 def feature(read: TerritoryRead, territory: Territory) -> dict[str, Any]:

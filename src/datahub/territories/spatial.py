@@ -13,6 +13,7 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform
+from shapely.validation import explain_validity
 
 from datahub.errors import FieldError, ValidationFailed
 
@@ -21,7 +22,12 @@ _TO_LAMBERT93 = Transformer.from_crs(4326, 2154, always_xy=True)
 
 
 def from_geojson(geojson: dict[str, Any], *, field: str = "geometry") -> BaseGeometry:
-    """A shapely geometry from a GeoJSON geometry object, checked and repaired if self-crossing."""
+    """A shapely geometry from a GeoJSON geometry object, checked.
+
+    An invalid geometry (a self-intersecting ring, a hole outside its shell...) is refused with
+    the reason and where it is, not silently rewritten: a repaired outline is not the territory
+    the producer meant, and its area and containment tests would be quietly wrong.
+    """
     try:
         geometry = shape(geojson)
     except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
@@ -46,12 +52,24 @@ def from_geojson(geojson: dict[str, Any], *, field: str = "geometry") -> BaseGeo
             errors=[FieldError(None, field, "expected WGS84 longitude/latitude (EPSG:4326)")],
         )
     if not geometry.is_valid:
-        geometry = shapely.make_valid(geometry)
+        reason = explain_validity(geometry)
+        raise ValidationFailed(
+            "invalid geometry", errors=[FieldError(None, field, f"invalid geometry: {reason}")]
+        )
     return geometry
 
 
 def to_geojson(geometry: BaseGeometry | None) -> dict[str, Any] | None:
     return None if geometry is None else dict(mapping(geometry))
+
+
+#: About 100 m at French latitudes: enough to place a territory on a map, a fraction of the bytes.
+SIMPLIFY_DEGREES = 0.001
+
+
+def simplified(geometry: BaseGeometry) -> BaseGeometry:
+    """An outline light enough for a catalogue entry (topology kept: still valid)."""
+    return geometry.simplify(SIMPLIFY_DEGREES, preserve_topology=True)
 
 
 def point(lon: float, lat: float) -> BaseGeometry:

@@ -1,26 +1,79 @@
-"""The DCAT-AP catalogue (JSON-LD) for harvesters such as data.gouv.fr."""
+"""The DCAT-AP catalogue for harvesters such as data.gouv.fr's: JSON-LD, Turtle or RDF/XML.
+
+``/catalog/dcat`` negotiates (``Accept`` or ``format=``); ``/catalog/dcat.jsonld``, ``.ttl`` and
+``.rdf`` name their format in the URL, for harvesters that tell a format by its extension.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep
+from datahub.api.formats import MEDIA_TYPES, Negotiated, formats
 from datahub.catalog import dcat
 from datahub.catalog import service as catalog
 
 router = APIRouter(prefix="/catalog", tags=["catalogue"])
 
+#: rdflib's serializer per format; ``json`` is JSON-LD for clients that only ask for JSON.
+SERIALIZERS = {"jsonld": "json-ld", "json": "json-ld", "ttl": "turtle", "rdf": "pretty-xml"}
+CONTENT = {
+    200: {
+        "description": "The catalogue",
+        "content": {MEDIA_TYPES[f]: {"schema": {"type": "string"}} for f in SERIALIZERS},
+    }
+}
+
+
+def _serve(
+    fmt: str, session: SessionDep, licences: LicencesDep, settings: SettingsDep, ctx: ContextDep
+) -> Response:
+    entries = catalog.harvestable(session, licences, ctx.caller)
+    graph = dcat.catalogue(settings.base_url, settings.instance_name, entries)
+    if SERIALIZERS[fmt] == "json-ld":
+        body = graph.serialize(format="json-ld", encoding="utf-8", auto_compact=True)
+    else:
+        body = graph.serialize(format=SERIALIZERS[fmt], encoding="utf-8")
+    media = "application/ld+json" if fmt == "json" else MEDIA_TYPES[fmt]
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
+
 
 @router.get(
     "/dcat",
-    summary="DCAT-AP catalogue of the datasets you may see (JSON-LD)",
-    response_class=JSONResponse,
-    responses={200: {"content": {"application/ld+json": {}}}},
+    summary="DCAT-AP catalogue of the datasets you may read (JSON-LD, Turtle, RDF/XML)",
+    response_class=Response,
+    responses=CONTENT,  # type: ignore[arg-type]
 )
 def dcat_catalogue(
-    session: SessionDep, licences: LicencesDep, settings: SettingsDep, ctx: ContextDep
-) -> JSONResponse:
-    visible = catalog.visible(session, licences, ctx.caller)
-    body = dcat.catalogue(settings.base_url, settings.instance_name, visible)
-    return JSONResponse(body, media_type="application/ld+json")
+    fmt: Annotated[Negotiated, Depends(formats("jsonld", "ttl", "rdf", "json"))],
+    session: SessionDep,
+    licences: LicencesDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> Response:
+    return _serve(fmt.name, session, licences, settings, ctx)
+
+
+def _fixed(extension: str) -> None:
+    def serve(
+        session: SessionDep, licences: LicencesDep, settings: SettingsDep, ctx: ContextDep
+    ) -> Response:
+        return _serve(extension, session, licences, settings, ctx)
+
+    router.add_api_route(
+        f"/dcat.{extension}",
+        serve,
+        methods=["GET"],
+        summary=f"The DCAT-AP catalogue as {MEDIA_TYPES[extension]}",
+        response_class=Response,
+        responses={200: {"content": {MEDIA_TYPES[extension]: {"schema": {"type": "string"}}}}},
+        operation_id=f"dcat_catalogue_{extension}",
+        name=f"dcat_catalogue_{extension}",
+    )
+
+
+for _extension in ("jsonld", "ttl", "rdf"):
+    _fixed(_extension)
