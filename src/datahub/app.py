@@ -30,6 +30,7 @@ from datahub.api.routes import (
     index,
     licenses,
     notifications,
+    ogc,
     organizations,
     plans,
     schemas,
@@ -156,5 +157,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: times everything the others do
     app.include_router(api_router())
+    app.include_router(
+        ogc.router, responses=problems.ERROR_RESPONSES, dependencies=[Depends(get_caller)]
+    )
     metrics.install(app, settings)
     return app

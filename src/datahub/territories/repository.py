@@ -31,9 +31,23 @@ def existing_codes(session: Session, codes: Iterable[str]) -> set[str]:
 
 
 def list_page(
-    session: Session, *, level: str | None, parent: str | None, offset: int, limit: int
+    session: Session,
+    *,
+    level: str | None,
+    parent: str | None,
+    offset: int,
+    limit: int,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[Sequence[Territory], int]:
     query = select(Territory)
+    if bbox is not None:  # bounding boxes that meet the one asked for
+        west, south, east, north = bbox
+        query = query.where(
+            Territory.bbox_east >= west,
+            Territory.bbox_west <= east,
+            Territory.bbox_north >= south,
+            Territory.bbox_south <= north,
+        )
     if level is not None:
         query = query.where(Territory.level == level)
     if parent is not None:

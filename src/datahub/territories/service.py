@@ -52,6 +52,13 @@ def upsert(session: Session, data: TerritoryCreate, *, replace: bool = False) ->
     territory.population = data.population
     if geometry is not None or replace:
         territory.geometry = geometry
+        bounds = geometry.bounds if geometry is not None else (None, None, None, None)
+        (
+            territory.bbox_west,
+            territory.bbox_south,
+            territory.bbox_east,
+            territory.bbox_north,
+        ) = bounds
     session.flush()
     repository.set_parents(session, data.code, parents)
     session.flush()
@@ -75,10 +82,34 @@ def read_many(session: Session, territories: Sequence[Territory]) -> list[Territ
 
 
 def list_page(
-    session: Session, *, level: str | None, parent: str | None, page: int, page_size: int
+    session: Session,
+    *,
+    level: str | None,
+    parent: str | None,
+    page: int,
+    page_size: int,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[list[TerritoryRead], int, list[Territory]]:
+    """A page of territories by number (see :func:`list_window`)."""
+    offset = (page - 1) * page_size
+    return list_window(
+        session, level=level, parent=parent, bbox=bbox, offset=offset, limit=page_size
+    )
+
+
+def list_window(
+    session: Session,
+    *,
+    level: str | None,
+    parent: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[TerritoryRead], int, list[Territory]]:
+    """Territories in code order from ``offset``; with ``bbox`` (west, south, east, north in
+    WGS84), those whose bounding box meets it. Returns the reads, the total and the rows."""
     rows, total = repository.list_page(
-        session, level=level, parent=parent, offset=(page - 1) * page_size, limit=page_size
+        session, level=level, parent=parent, offset=offset, limit=limit, bbox=bbox
     )
     return read_many(session, rows), total, list(rows)
 

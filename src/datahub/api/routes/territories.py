@@ -36,8 +36,15 @@ def list_territories(
         session, level=level, parent=parent, page=page.page, page_size=page.page_size
     )
     if fmt.name == "geojson":
-        features = [service.feature(r, t) for r, t in zip(reads, rows, strict=True)]
-        body = {"type": "FeatureCollection", "features": features, "numberMatched": total}
+        # The same pages and next link as the JSON list: no silent truncation.
+        paged = envelope(request, reads, total, page)
+        body = {
+            "type": "FeatureCollection",
+            "features": [service.feature(r, t) for r, t in zip(reads, rows, strict=True)],
+            "numberMatched": total,
+            "numberReturned": len(reads),
+            "links": paged["links"],
+        }
         return JSONResponse(body, media_type=GEOJSON)
     return envelope(request, reads, total, page)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datahub.db.base import Base
@@ -16,12 +16,18 @@ from datahub.db.types import Geometry, JsonColumn, UTCDateTime
 
 class Territory(Base):
     __tablename__ = "territory"
+    __table_args__ = (Index("ix_territory_bbox", "bbox_west", "bbox_east"),)
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     level: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(300))
     population: Mapped[int | None] = mapped_column(BigInteger)
     geometry: Mapped[BaseGeometry | None] = mapped_column(Geometry("GEOMETRY"))
+    # The geometry's bounding box (WGS84), written with it: bbox filters in SQL on any backend.
+    bbox_west: Mapped[float | None] = mapped_column(Float)
+    bbox_south: Mapped[float | None] = mapped_column(Float)
+    bbox_east: Mapped[float | None] = mapped_column(Float)
+    bbox_north: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
