@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from fastapi.routing import APIRoute
 
 from datahub import __version__
 from datahub.api import metrics, problems
@@ -93,6 +94,8 @@ def _is_upload(method: str, path: str) -> bool:
         and path.startswith(f"{API_PREFIX}/datasets/")
         and path.endswith("/versions")
     )
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -127,6 +130,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description=DESCRIPTION,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         openapi_url="/openapi.json",
+        # Operation ids are the route functions' names (list_datasets, read_rows...), stable for
+        # generated clients, instead of FastAPI's path-derived ones.
+        generate_unique_id_function=_operation_id,
         docs_url="/docs",
         redoc_url="/redoc",
         static_url="/docs-assets",
@@ -134,7 +140,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     if runtime is not None:
         app.state.runtime = runtime
-    problems.install(app)
+    problems.install(app, settings.base_url)
     # Innermost first: the guards answer inside the request id, security and CORS headers.
     app.add_middleware(JsonBodyGuardMiddleware, exempt=_is_upload)
     app.add_middleware(NulGuardMiddleware)

@@ -15,8 +15,9 @@ from tests.deployment.server import free_port
 def test_unreachable_database_gives_503_problem_with_retry_after(tmp_path: Path) -> None:
     # A PostgreSQL URL on a port nobody listens on: every query fails to connect
     # (psycopg OperationalError), as when the database restarts or the network drops.
+    port = free_port()
     settings = Settings(
-        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere",
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere",
         storage_url=f"file://{tmp_path / 'files'}",
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -32,6 +33,9 @@ def test_unreachable_database_gives_503_problem_with_retry_after(tmp_path: Path)
     assert response.headers["retry-after"] == "5"
     body = response.json()
     assert body["type"].endswith("/service-unavailable")
-    assert "127.0.0.1" not in response.text  # no connection string or driver message
+    # No connection string or driver message (the instance's own base URL, in the problem
+    # type, is 127.0.0.1:8000 here: the database's port is what must not show).
+    assert f":{port}" not in response.text
+    assert "nowhere" not in response.text
     assert "psycopg" not in response.text
     assert response.headers["x-content-type-options"] == "nosniff"

@@ -94,6 +94,9 @@ def _setup(world: World) -> dict[str, str]:
         "name": "sirene",
         "grant_id": "1",
         "request_id": "1",
+        "kind": "emissions",
+        "collection": "emissions",
+        "feature_id": "commune:17300",
     }
 
 

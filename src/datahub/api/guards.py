@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from datahub.api.problems import problem
+from datahub.api.problems import problem, problem_base
 from datahub.catalog.jsonguard import NestingGuard, TooDeep
 
 
@@ -29,7 +29,11 @@ class NulGuardMiddleware:
             "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
         ):
             response = problem(
-                400, "bad-request", "Bad request", "the URL holds a NUL character (%00)"
+                400,
+                "bad-request",
+                "Bad request",
+                "the URL holds a NUL character (%00)",
+                base=problem_base(scope),
             )
             await response(scope, receive, send)
             return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
 
 
 class PageParams(BaseModel):
@@ -33,3 +35,34 @@ def envelope(
         "meta": {"total": total, "page": params.page, "page_size": params.page_size, **meta},
         "links": {"next": next_url},
     }
+
+
+class PageMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    total: int
+    page: int
+    page_size: int
+
+
+class PageLinks(BaseModel):
+    next: str | None
+
+
+class Page(BaseModel, Generic[T]):
+    """The typed envelope of every paged list (so generated clients get typed items)."""
+
+    data: list[T]
+    meta: PageMeta
+    links: PageLinks
+
+
+class ListMeta(BaseModel):
+    total: int
+
+
+class Listing(BaseModel, Generic[T]):
+    """An unpaged list: every item and their count."""
+
+    data: list[T]
+    meta: ListMeta

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from datahub.api.context import REQUEST_ID_SCOPE_KEY, SECURITY_HEADERS, request_id_var
 from datahub.errors import PROBLEM_BASE, DatahubError
@@ -35,6 +36,13 @@ _HTTP_CODES = {
 }
 
 
+def problem_base(scope: Scope) -> str:
+    """Where this instance's problem types live: ``<base URL>/problems/`` (see :func:`install`);
+    Starlette puts the application in every request's scope, middleware included."""
+    app = scope.get("app")
+    return str(getattr(getattr(app, "state", None), "problem_base", PROBLEM_BASE))
+
+
 def problem(
     status: int,
     code: str,
@@ -46,10 +54,11 @@ def problem(
     instance: str | None = None,
     request_id: str | None = None,
     extensions: dict[str, Any] | None = None,
+    base: str = PROBLEM_BASE,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         **(extensions or {}),
-        "type": PROBLEM_BASE + code,
+        "type": base + code,
         "title": title,
         "status": status,
         "detail": detail,
@@ -81,6 +90,7 @@ async def _datahub_error(request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers or None,
         instance=request.url.path,
         extensions=exc.extensions,
+        base=problem_base(request.scope),
     )
 
 
@@ -97,6 +107,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         "the request does not match the expected parameters or body",
         errors=errors,
         instance=request.url.path,
+        base=problem_base(request.scope),
     )
 
 
@@ -111,6 +122,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail,
         headers=dict(exc.headers) if exc.headers else None,
         instance=request.url.path,
+        base=problem_base(request.scope),
     )
 
 
@@ -135,6 +147,7 @@ async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
         message,
         errors=[{"row": None, "field": None, "message": message}],
         instance=request.url.path,
+        base=problem_base(request.scope),
     )
 
 
@@ -159,6 +172,7 @@ async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
         "the database is busy or unreachable; retry later",
         headers={"Retry-After": str(RETRY_AFTER_BUSY)},
         instance=request.url.path,
+        base=problem_base(request.scope),
     )
 
 
@@ -182,11 +196,15 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "an unexpected error occurred; quote the request id to the operators",
         headers=headers,
         instance=request.url.path,
+        base=problem_base(request.scope),
         request_id=request_id,
     )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, base_url: str | None = None) -> None:
+    """Render every error as a problem; types are URIs under the instance's ``base_url``."""
+    if base_url:
+        app.state.problem_base = base_url.rstrip("/") + "/problems/"
     app.add_exception_handler(DatahubError, _datahub_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

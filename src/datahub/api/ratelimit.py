@@ -34,7 +34,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from datahub.api.problems import problem
+from datahub.api.problems import problem, problem_base
 from datahub.settings import Settings
 
 log = logging.getLogger("datahub.api.ratelimit")
@@ -166,5 +166,6 @@ class RateLimitMiddleware:
             f"more than {item.amount} requests in a minute; retry in {retry} s",
             headers={"Retry-After": str(retry)},
             instance=scope["path"],
+            base=problem_base(scope),
         )
         await response(scope, receive, send)

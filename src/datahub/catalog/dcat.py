@@ -48,7 +48,7 @@ class _Builder:
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
         self.api = f"{self.base}/api/v1"
-        self.graph = Graph()
+        self.graph = Graph(bind_namespaces="none")
         for prefix, namespace in (
             ("dcat", DCAT),
             ("dct", DCTERMS),
@@ -56,6 +56,9 @@ class _Builder:
             ("spdx", SPDX),
             ("locn", LOCN),
             ("gsp", GSP),
+            ("rdf", RDF),
+            ("rdfs", RDFS),
+            ("xsd", XSD),
         ):
             self.graph.bind(prefix, namespace)
 

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from datahub.accounts.caller import Caller
 from datahub.api.deps import SessionDep, require
-from datahub.api.pagination import PageDep, envelope
+from datahub.api.pagination import Page, PageDep, envelope
 from datahub.territories import service
 from datahub.territories.schemas import ActorCreate, ActorRead
 
 router = APIRouter(prefix="/actors", tags=["actors"])
 
 
-@router.get("", summary="List actors")
+@router.get("", summary="List actors", response_model=Page[ActorRead])
 def list_actors(
     request: Request,
     session: SessionDep,

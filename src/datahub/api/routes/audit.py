@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from datahub.accounts.caller import Caller
 from datahub.api.deps import RuntimeDep, SessionDep, require
 from datahub.api.formats import Negotiated, formats
-from datahub.api.pagination import PageDep, envelope
+from datahub.api.pagination import Page, PageDep, envelope
 from datahub.audit import sealing
 from datahub.audit import service as audit
 from datahub.audit.keys import ALGORITHM
@@ -39,6 +39,7 @@ def _csv_value(value: Any) -> Any:
 @router.get(
     "/events",
     summary="Audit events, oldest first (JSON or CSV for archiving)",
+    response_model=Page[EventRead],
     responses={200: {"content": {"text/csv": {}}}},
 )
 def list_events(

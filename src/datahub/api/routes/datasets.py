@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 
 from datahub.accounts.caller import RequestContext
 from datahub.api import conditional
@@ -22,14 +23,14 @@ from datahub.api.deps import (
 from datahub.api.header_values import content_disposition
 from datahub.api.formats import Negotiated, formats
 from datahub.api.licence_headers import licence_headers
-from datahub.api.pagination import PageDep, envelope
+from datahub.api.pagination import Listing, Page, PageDep, PageLinks, envelope
 from datahub.api.query_names import COLUMN_FILTERS
 from datahub.api.uploads import receive
 from datahub.catalog import datapackage, rows, xlsx_writer
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
 from datahub.catalog.csv_writer import iter_csv_rows
-from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
+from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate, VersionRead
 from datahub.ingest import upload_jobs
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
@@ -37,12 +38,32 @@ from datahub.storage import scratch
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
+
+class RowsMeta(BaseModel):
+    total: int
+    licence: str
+    licence_url: str
+    attribution: str
+    version: int
+    sha256: str
+    page_size: int
+    page: int | None = None
+
+
+class RowsPage(BaseModel):
+    """The JSON rows envelope: rows as objects keyed by column name."""
+
+    data: list[dict[str, Any]]
+    links: PageLinks
+    meta: RowsMeta
+
+
 DATA_PARAMS = {"format", "dialect", "page_size", "page", "after", "sort", "columns", "version"}
 MAX_JSON_PAGE = 10_000
 DEFAULT_JSON_PAGE = 100
 
 
-@router.get("", summary="Search the datasets you may see")
+@router.get("", summary="Search the datasets you may see", response_model=Page[DatasetRead])
 def list_datasets(
     request: Request,
     session: SessionDep,
@@ -200,7 +221,9 @@ def _check_manager(runtime: Runtime, ctx: RequestContext, dataset_id: str) -> No
         catalog.authorize_management(session, runtime.licences, ctx, dataset_id, "dataset.upload")
 
 
-@router.get("/{dataset_id}/versions", summary="Versions of a dataset")
+@router.get(
+    "/{dataset_id}/versions", summary="Versions of a dataset", response_model=Listing[VersionRead]
+)
 def list_versions(
     dataset_id: str, session: SessionDep, licences: LicencesDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -284,7 +307,7 @@ def _b64(hex_digest: str) -> str:
         "`ETag`/`Last-Modified` answer `If-None-Match`/`If-Modified-Since` with 304."
     ),
     responses={
-        200: {"content": {"text/csv": {}, xlsx_writer.MEDIA_TYPE: {}}},
+        200: {"model": RowsPage, "content": {"text/csv": {}, xlsx_writer.MEDIA_TYPE: {}}},
         304: {"description": "Not modified since the copy the client holds"},
     },
     openapi_extra={COLUMN_FILTERS: True},

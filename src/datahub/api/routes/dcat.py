@@ -20,10 +20,16 @@ router = APIRouter(prefix="/catalog", tags=["catalogue"])
 
 #: rdflib's serializer per format; ``json`` is JSON-LD for clients that only ask for JSON.
 SERIALIZERS = {"jsonld": "json-ld", "json": "json-ld", "ttl": "turtle", "rdf": "pretty-xml"}
+
+
+def _schema(fmt: str) -> dict[str, str]:
+    return {"type": "object"} if SERIALIZERS[fmt] == "json-ld" else {"type": "string"}
+
+
 CONTENT = {
     200: {
         "description": "The catalogue",
-        "content": {MEDIA_TYPES[f]: {"schema": {"type": "string"}} for f in SERIALIZERS},
+        "content": {MEDIA_TYPES[f]: {"schema": _schema(f)} for f in SERIALIZERS},
     }
 }
 
@@ -69,7 +75,7 @@ def _fixed(extension: str) -> None:
         methods=["GET"],
         summary=f"The DCAT-AP catalogue as {MEDIA_TYPES[extension]}",
         response_class=Response,
-        responses={200: {"content": {MEDIA_TYPES[extension]: {"schema": {"type": "string"}}}}},
+        responses={200: {"content": {MEDIA_TYPES[extension]: {"schema": _schema(extension)}}}},
         operation_id=f"dcat_catalogue_{extension}",
         name=f"dcat_catalogue_{extension}",
     )

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request, status
 from datahub.accounts import service
 from datahub.accounts.schemas import OrganizationCreate, OrganizationRead
 from datahub.api.deps import AdminDep, SessionDep
-from datahub.api.pagination import PageDep, envelope
+from datahub.api.pagination import Page, PageDep, envelope
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
-@router.get("", summary="List organisations")
+@router.get("", summary="List organisations", response_model=Page[OrganizationRead])
 def list_organizations(request: Request, session: SessionDep, page: PageDep) -> dict[str, Any]:
     orgs = [OrganizationRead.model_validate(o) for o in service.list_organizations(session)]
     start = (page.page - 1) * page.page_size

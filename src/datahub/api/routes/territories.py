@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from datahub.api.deps import AdminDep, SessionDep
 from datahub.api.formats import Negotiated, formats
-from datahub.api.pagination import PageDep, envelope
+from datahub.api.pagination import Page, PageDep, envelope
 from datahub.territories import service
 from datahub.territories.codes import Level
 from datahub.territories.schemas import TerritoryCreate, TerritoryRead
@@ -22,6 +22,7 @@ FormatParam = Annotated[Negotiated, Depends(formats("json", "geojson"))]
 @router.get(
     "",
     summary="List territories (GeoJSON with ?format=geojson)",
+    response_model=Page[TerritoryRead],
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def list_territories(
