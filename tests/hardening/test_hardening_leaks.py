@@ -97,6 +97,8 @@ def _setup(world: World) -> dict[str, str]:
         "kind": "emissions",
         "collection": "emissions",
         "feature_id": "commune:17300",
+        "organization_id": "port-atlantique",
+        "webhook_id": "1",
     }
 
 
