@@ -5,7 +5,7 @@ geometries as WKB (no spatial functions), so the box is kept beside the geometry
 it, and backfilled here from the stored geometries.
 
 Revision ID: 9e4b7a2c1d30
-Revises: 4d1f0b7a9c21
+Revises: 3f8a2c61d0e7
 Create Date: 2026-12-04 03:30:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import datahub.db.types
 
 revision: str = "9e4b7a2c1d30"
-down_revision: str | None = "4d1f0b7a9c21"
+down_revision: str | None = "3f8a2c61d0e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

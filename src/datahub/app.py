@@ -94,6 +94,8 @@ def _is_upload(method: str, path: str) -> bool:
         and path.startswith(f"{API_PREFIX}/datasets/")
         and path.endswith("/versions")
     )
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name
 

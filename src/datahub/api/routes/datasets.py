@@ -20,8 +20,8 @@ from datahub.api.deps import (
     StorageDep,
     audited_transaction,
 )
-from datahub.api.header_values import content_disposition
 from datahub.api.formats import Negotiated, formats
+from datahub.api.header_values import content_disposition
 from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import Listing, Page, PageDep, PageLinks, envelope
 from datahub.api.query_names import COLUMN_FILTERS
