@@ -5,7 +5,7 @@ geometries as WKB (no spatial functions), so the box is kept beside the geometry
 it, and backfilled here from the stored geometries.
 
 Revision ID: 9e4b7a2c1d30
-Revises: 3f8a2c61d0e7
+Revises: 9d4f1a7c3e21
 Create Date: 2026-12-04 03:30:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import datahub.db.types
 
 revision: str = "9e4b7a2c1d30"
-down_revision: str | None = "3f8a2c61d0e7"
+down_revision: str | None = "9d4f1a7c3e21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

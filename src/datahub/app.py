@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi_offline import FastAPIOffline
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from datahub import __version__
 from datahub.api import metrics, problems
