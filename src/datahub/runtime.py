@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from datahub.audit import service as audit
 from datahub.audit.seals import SealKeeper
 from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
@@ -49,6 +50,7 @@ class Runtime:
     #: A serving process: delivers the notification outbox (see datahub.notifications).
     sender: Sender | None = None
     _read_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+    _request_factory: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -64,10 +66,41 @@ class Runtime:
                 yield session
             return
         if self._read_factory is None:
-            reader = make_engine(self.settings.database_url, sqlite_immediate=False)
+            reader = make_engine(self.settings.database_url, read_only=True)
             self._read_factory = make_session_factory(reader)
         with self._read_factory() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[Session]:
+        """The unit of work of a GET: it reads without taking any write lock.
+
+        SQLite: a deferred, ``query_only`` transaction (a snapshot of the WAL), so an upload
+        holding the write lock never stalls it. PostgreSQL: ``BEGIN READ ONLY``, on the read
+        replica when ``DATAHUB_DATABASE_READ_URL`` is set. The audit events and open-read counts
+        the read records are appended after it, in a short write transaction on the primary,
+        before the response goes out: no data is served without its event. (Upgrading the read
+        transaction instead would fail on SQLite whenever another writer committed meanwhile.)
+        """
+        with self._request_reader()() as session:
+            with session.begin():
+                yield session
+                pending = audit.detach_pending(session)
+        if pending:
+            with self.transaction() as session:
+                audit.attach_pending(session, pending)
+
+    def _request_reader(self) -> sessionmaker[Session]:
+        if self._request_factory is None:
+            url = self.settings.database_read_url
+            if url is not None:
+                bind = make_engine(url, read_only=True)
+            elif self.engine.dialect.name == "sqlite":
+                bind = make_engine(self.settings.database_url, read_only=True)
+            else:  # the primary's own pool, its transactions READ ONLY
+                bind = self.engine.execution_options(postgresql_readonly=True)
+            self._request_factory = make_session_factory(bind)
+        return self._request_factory
 
     def close(self) -> None:
         if self.sender is not None:
@@ -75,8 +108,10 @@ class Runtime:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
-        if self._read_factory is not None and self._read_factory.kw.get("bind") is not None:
-            self._read_factory.kw["bind"].dispose()
+        for factory in (self._read_factory, self._request_factory):
+            bind = factory.kw.get("bind") if factory is not None else None
+            if bind is not None and bind is not self.engine:
+                bind.dispose()
 
 
 def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         "sqlite:///./datahub.db",
         description="SQLAlchemy URL. SQLite file (embedded default) or postgresql+psycopg://...",
     )
+    database_read_url: str | None = Field(
+        None,
+        description="A read replica of the database (PostgreSQL): GET routes read there; "
+        "writes, and the audit events of reads, go to database_url.",
+    )
     storage_url: str = Field(
         "file://./datahub-files",
         description="Where uploaded files live: file://<folder> or s3://<bucket>/<prefix>.",

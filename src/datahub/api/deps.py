@@ -38,14 +38,23 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def audited_transaction(runtime: Runtime) -> AbstractContextManager[Session]:
-    """The instance's unit of work, recording refused attempts (see audit.audited_transaction)."""
-    return audit.audited_transaction(runtime.transaction)
+def audited_transaction(
+    runtime: Runtime, *, read_only: bool = False
+) -> AbstractContextManager[Session]:
+    """The instance's unit of work, recording refused attempts (see audit.audited_transaction).
+    ``read_only``: see :meth:`Runtime.read_transaction`; a refusal is then recorded in a write
+    transaction."""
+    work = runtime.read_transaction if read_only else runtime.transaction
+    return audit.audited_transaction(work, denials=runtime.transaction)
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+#: Methods whose unit of work is read-only (design habit 12: reads never take the write lock).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     """The request owns the transaction: commit after the handler, roll back on error."""
-    with audited_transaction(runtime) as session:
+    with audited_transaction(runtime, read_only=request.method in READ_METHODS) as session:
         yield session
 
 

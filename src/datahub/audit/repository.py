@@ -83,14 +83,18 @@ def all_in_order(session: Session) -> Iterator[AuditEvent]:
     )
 
 
-def count_open_read(session: Session, dataset_id: str, day: date, rows: int) -> None:
+def count_open_read(
+    session: Session, dataset_id: str, day: date, rows: int, *, reads: int = 1
+) -> None:
     dialect = session.get_bind().dialect.name
     insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OpenReadCount).values(dataset_id=dataset_id, day=day, reads=1, rows=rows)
+    statement = insert(OpenReadCount).values(
+        dataset_id=dataset_id, day=day, reads=reads, rows=rows
+    )
     statement = statement.on_conflict_do_update(
         index_elements=[OpenReadCount.dataset_id, OpenReadCount.day],
         set_={
-            "reads": OpenReadCount.reads + 1,
+            "reads": OpenReadCount.reads + statement.excluded.reads,
             "rows": OpenReadCount.rows + statement.excluded.rows,
         },
     )

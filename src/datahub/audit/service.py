@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event as orm_event
@@ -68,6 +68,7 @@ def fields_of(event: AuditEvent) -> dict[str, Any]:
 
 _PENDING = "datahub.audit.pending"
 _APPENDED = "datahub.audit.appended"
+_OPEN_READS = "datahub.audit.open_reads"
 
 
 def record(session: Session, event: EventIn) -> None:
@@ -75,9 +76,38 @@ def record(session: Session, event: EventIn) -> None:
     session.info.setdefault(_PENDING, []).append(event)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What a transaction will append at commit: events, and open reads ``(dataset, day)`` →
+    ``(reads, rows)``. A read-only transaction hands them to a write transaction."""
+
+    events: list[EventIn]
+    open_reads: dict[tuple[str, date], tuple[int, int]]
+
+
+def detach_pending(session: Session) -> Pending | None:
+    """Take the appends ``session`` would make at commit (None when there are none)."""
+    events: list[EventIn] = session.info.pop(_PENDING, [])
+    open_reads: dict[tuple[str, date], tuple[int, int]] = session.info.pop(_OPEN_READS, {})
+    return Pending(events, open_reads) if events or open_reads else None
+
+
+def attach_pending(session: Session, pending: Pending) -> None:
+    """Make ``session`` append ``pending`` at its commit."""
+    session.info.setdefault(_PENDING, []).extend(pending.events)
+    counts = session.info.setdefault(_OPEN_READS, {})
+    for key, (reads, rows) in pending.open_reads.items():
+        before = counts.get(key, (0, 0))
+        counts[key] = (before[0] + reads, before[1] + rows)
+
+
 @orm_event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
-    """Chain and insert the transaction's events under the append lock, held to the commit."""
+    """Count open reads, then chain and insert the transaction's events under the append lock,
+    held to the commit."""
+    open_reads: dict[tuple[str, date], tuple[int, int]] = session.info.pop(_OPEN_READS, {})
+    for (dataset_id, day), (reads, rows) in sorted(open_reads.items()):
+        repository.count_open_read(session, dataset_id, day, rows, reads=reads)
     pending: list[EventIn] = session.info.pop(_PENDING, [])
     if not pending:
         return
@@ -106,22 +136,26 @@ def _count_appended(session: Session) -> None:
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_APPENDED, None)
+    session.info.pop(_OPEN_READS, None)
 
 
 @contextmanager
-def audited_transaction(transaction: Transaction) -> Iterator[Session]:
+def audited_transaction(
+    transaction: Transaction, *, denials: Transaction | None = None
+) -> Iterator[Session]:
     """A unit of work from ``transaction`` (commit on success, roll back on error) in which a
     refused attempt still leaves its trace.
 
     A :class:`~datahub.errors.DatahubError` carrying an ``audit_event`` (a denial) rolls the work
-    back; its event is then recorded in a transaction of its own, and the error raised again.
+    back; its event is then recorded in a transaction of its own (from ``denials``, when the
+    work's own transactions are read-only), and the error raised again.
     """
     try:
         with transaction() as session:
             yield session
     except DatahubError as exc:
         if exc.audit_event is not None:
-            with transaction() as session:
+            with (denials or transaction)() as session:
                 record(session, exc.audit_event)
         raise
 
@@ -167,7 +201,12 @@ def verify(session: Session, keeper: SealKeeper) -> chain.Verdict:
 
 
 def count_open_read(session: Session, dataset_id: str, rows: int) -> None:
-    repository.count_open_read(session, dataset_id, datetime.now(UTC).date(), rows)
+    """Count one read of open data, at commit (like events, so a read-only unit of work can
+    hand it on)."""
+    counts = session.info.setdefault(_OPEN_READS, {})
+    key = (dataset_id, datetime.now(UTC).date())
+    reads, served = counts.get(key, (0, 0))
+    counts[key] = (reads + 1, served + rows)
 
 
 READ_ACTIONS = ("dataset.read_rows", "dataset.read_file", "dataset.trajectory_use")

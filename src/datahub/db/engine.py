@@ -33,18 +33,25 @@ def _sqlite_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only=1")
+
+
 def make_engine(
     url: str,
     *,
     pool_size: int = 10,
     sqlite_immediate: bool = True,
     sqlite_autocheckpoint: bool = True,
+    read_only: bool = False,
 ) -> Engine:
     """Create the engine; for SQLite, create the file's folder on first start.
 
     ``sqlite_immediate=False`` gives an engine for long reads (streamed exports), whose
     transactions take no write lock and read a snapshot (WAL). ``sqlite_autocheckpoint=False``
-    leaves checkpoints to a :class:`~datahub.db.checkpoint.WalCheckpointer`.
+    leaves checkpoints to a :class:`~datahub.db.checkpoint.WalCheckpointer`. ``read_only``:
+    every transaction refuses writes (SQLite ``query_only``, implying deferred transactions;
+    PostgreSQL ``BEGIN READ ONLY``), so a reader that writes by mistake fails in the tests.
     """
     if make_url(url).get_backend_name() == "sqlite":
         database = sqlite_file(url)
@@ -57,6 +64,9 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas)
         if not sqlite_autocheckpoint:
             event.listen(engine, "connect", _no_autocheckpoint)
+        if read_only:
+            event.listen(engine, "connect", _query_only)
+            sqlite_immediate = False
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -64,7 +74,13 @@ def make_engine(
 
         event.listen(engine, "begin", _sqlite_begin if sqlite_immediate else _sqlite_deferred)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        execution_options={"postgresql_readonly": True} if read_only else {},
+    )
 
 
 def sqlite_file(url: str) -> Path | None:
