@@ -12,7 +12,8 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from datahub import __version__
-from datahub.api import metrics, problems
+from datahub.api import cache, metrics, problems
+from datahub.api.charts import ChartRenderer
 from datahub.api.context import RequestIdMiddleware, SecurityHeadersMiddleware
 from datahub.api.deps import get_caller
 from datahub.api.guards import JsonBodyGuardMiddleware, NulGuardMiddleware
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             sealer.stop()
             sweeper.stop()
+            app.state.charts.close()
             if owns_runtime:
                 app.state.runtime.close()
 
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     if runtime is not None:
         app.state.runtime = runtime
+    app.state.result_cache = cache.from_settings(settings)
+    app.state.charts = ChartRenderer(settings.chart_processes)
     problems.install(app, settings.base_url)
     # Innermost first: the guards answer inside the request id, security and CORS headers.
     app.add_middleware(JsonBodyGuardMiddleware, exempt=_is_upload)

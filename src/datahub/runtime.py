@@ -19,6 +19,7 @@ from datahub.carbon.indexing import forget_versions, index_version
 from datahub.catalog.service import VersionsDeletedHook
 from datahub.catalog.subscriptions import notify_new_version
 from datahub.catalog.uploads import VersionHook
+from datahub.db import generation  # noqa: F401  (its session hooks bump the data generation)
 from datahub.db.checkpoint import WalCheckpointer
 from datahub.db.engine import make_engine, make_session_factory, sqlite_file
 from datahub.ingest.http import build_http_client

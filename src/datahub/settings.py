@@ -86,6 +86,20 @@ class Settings(BaseSettings):
         "memory://",
         description="Where rate counters live: memory:// (one process) or redis://host:port/db.",
     )
+    cache_url: str = Field(
+        "memory://",
+        description="Where rendered trajectories and charts are cached: memory:// (an LRU per "
+        "process) or redis://host:port/db (shared by every worker and host).",
+    )
+    cache_max_mb: int = Field(
+        64, ge=0, description="Size of the in-process cache (memory://), in MiB; 0 turns it off."
+    )
+    chart_processes: int = Field(
+        1,
+        ge=0,
+        description="Processes rendering SVG charts beside each API worker (matplotlib holds "
+        "the GIL); 0 renders in the request's thread.",
+    )
     job_queue: JobQueue = Field(
         "inline",
         description="Where connector runs execute: inline (a thread of the API process that "

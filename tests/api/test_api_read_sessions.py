@@ -145,7 +145,8 @@ def test_an_audited_read_waits_for_its_event_to_be_stored(
     thread = threading.Thread(target=read)
     thread.start()
     thread.join(0.5)
-    assert thread.is_alive() and answers == []  # waiting to append its event
+    assert thread.is_alive()  # waiting to append its event
+    assert answers == []
     write_lock.release()
     thread.join(30)
     assert answers == [200]

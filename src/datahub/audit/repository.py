@@ -88,9 +88,7 @@ def count_open_read(
 ) -> None:
     dialect = session.get_bind().dialect.name
     insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OpenReadCount).values(
-        dataset_id=dataset_id, day=day, reads=reads, rows=rows
-    )
+    statement = insert(OpenReadCount).values(dataset_id=dataset_id, day=day, reads=reads, rows=rows)
     statement = statement.on_conflict_do_update(
         index_elements=[OpenReadCount.dataset_id, OpenReadCount.day],
         set_={

@@ -26,6 +26,18 @@ from datahub.audit import chain, repository, sealing
 from datahub.audit.schemas import EventIn
 from datahub.audit.sealing import Transaction
 from datahub.audit.seals import SealKeeper
+
+__all__ = [
+    "EventIn",
+    "count",
+    "event_for",
+    "page",
+    "pending_events",
+    "record",
+    "stream",
+    "usage",
+    "verify",
+]
 from datahub.db.models import AuditEvent
 from datahub.db.paging import count as count_query
 from datahub.errors import DatahubError
@@ -74,6 +86,15 @@ _OPEN_READS = "datahub.audit.open_reads"
 def record(session: Session, event: EventIn) -> None:
     """Add one event to the chain when ``session``'s transaction commits (nothing on rollback)."""
     session.info.setdefault(_PENDING, []).append(event)
+
+
+def pending_events(session: Session) -> list[EventIn]:
+    """The events ``session`` will append at commit, in order (a copy)."""
+    return list(session.info.get(_PENDING, []))
+
+
+#: The fields of an event that say who asked, as opposed to what was used.
+CALLER_FIELDS = frozenset({"user_id", "user_email", "organization_id", "request_id", "purpose"})
 
 
 @dataclass(frozen=True)

@@ -911,6 +911,42 @@ def _with_coverage(
     return replace(trajectory, read=read)
 
 
+def caller_view(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    caller: Caller,
+    scope: Scope,
+    approach: Approach,
+) -> tuple[tuple[object, ...], ...]:
+    """What a trajectory of ``scope`` may use for ``caller``, as plain values for a cache key:
+    per dataset version, its use (full or aggregate), the basis audited and whether the caller
+    may know it exists, with the dataset's licence and last change. Same sources as
+    :func:`_compute` takes, so two callers with the same view get the same result."""
+    one_actor_passes = settings.secrecy_min_actors <= 1 and settings.secrecy_max_share >= 1
+    emission = _sources(
+        session,
+        licences,
+        caller,
+        EMISSION_KINDS,
+        approach,
+        allow_aggregate=scope.kind != "actor" or one_actor_passes,
+    )
+    aux = _sources(session, licences, caller, AUX_KINDS, None, allow_aggregate=False)
+    return tuple(
+        (
+            s.version_id,
+            s.use,
+            s.decision.basis if s.use == "full" else "aggregate",
+            s.decision.metadata,
+            s.current.dataset.licence_id,
+            s.current.dataset.level,
+            s.current.dataset.updated_at.isoformat(),
+        )
+        for s in (*emission, *aux)
+    )
+
+
 # --- targets ------------------------------------------------------------------------------------
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import Caller, RequestContext
+from datahub.api import trajectory_cache
+from datahub.api.cache import ResultCache
+from datahub.api.charts import ChartRenderer
 from datahub.api.deps import (
     ContextDep,
     LicencesDep,
@@ -21,6 +24,7 @@ from datahub.api.deps import (
 )
 from datahub.api.formats import Negotiated, formats
 from datahub.api.header_values import content_disposition, header_text
+from datahub.api.trajectory_cache import Rendered
 from datahub.carbon import chart, service
 from datahub.carbon.schemas import (
     Approach,
@@ -189,31 +193,25 @@ def steering_csv_rows(read: TrajectoryRead) -> Iterator[dict[str, Any]]:
             yield {"year": None, "key": f"budget:{name}", "value": value}
 
 
-def _respond(
-    trajectory: service.Trajectory, fmt: str, dialect: Literal["default", "fr"], name: str
-) -> Any:
+def _render(
+    trajectory: service.Trajectory,
+    fmt: str,
+    dialect: Literal["default", "fr"],
+    name: str,
+    charts: ChartRenderer,
+) -> Rendered:
     headers = _licence_headers(trajectory)
     read = trajectory.read
     if fmt == "xlsx":
-        return StreamingResponse(
-            xlsx_writer.iter_xlsx(csv_rows(read), CSV_COLUMNS, title="trajectoire"),
-            media_type=xlsx_writer.MEDIA_TYPE,
-            headers={
-                **headers,
-                "Content-Disposition": content_disposition(f"{name}-trajectory.xlsx"),
-            },
-        )
+        body = b"".join(xlsx_writer.iter_xlsx(csv_rows(read), CSV_COLUMNS, title="trajectoire"))
+        headers["Content-Disposition"] = content_disposition(f"{name}-trajectory.xlsx")
+        return Rendered(body, xlsx_writer.MEDIA_TYPE, headers)
     if fmt == "csv":
-        return StreamingResponse(
-            iter_csv_rows(csv_rows(read), CSV_COLUMNS, dialect=dialect),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                **headers,
-                "Content-Disposition": content_disposition(f"{name}-trajectory.csv"),
-            },
-        )
+        body = b"".join(iter_csv_rows(csv_rows(read), CSV_COLUMNS, dialect=dialect))
+        headers["Content-Disposition"] = content_disposition(f"{name}-trajectory.csv")
+        return Rendered(body, "text/csv; charset=utf-8", headers)
     if fmt in ("svg", "png"):
-        body = chart.render(
+        body = charts.render(
             trajectory.result,
             subtitle=chart.subtitle_for(read.scope, trajectory.territory_name),
             captions=chart.captions_for(
@@ -222,11 +220,8 @@ def _respond(
             fmt="png" if fmt == "png" else "svg",
             scenario=read.scenario,
         )
-        media_type = "image/png" if fmt == "png" else "image/svg+xml"
-        return Response(body, media_type=media_type, headers=headers)
-    return Response(
-        read.model_dump_json().encode("utf-8"), media_type="application/json", headers=headers
-    )
+        return Rendered(body, "image/png" if fmt == "png" else "image/svg+xml", headers)
+    return Rendered(read.model_dump_json().encode("utf-8"), "application/json", headers)
 
 
 @dataclass(frozen=True)
@@ -240,12 +235,39 @@ class TrajectoryCall:
     params: service.TrajectoryParams
     format: str
     dialect: Literal["default", "fr"]
+    cache: ResultCache
+    charts: ChartRenderer
+    if_none_match: str | None
 
-    def answer(self, trajectory: service.Trajectory, name: str) -> Any:
-        return _respond(trajectory, self.format, self.dialect, name)
+    def answer(
+        self, scope: service.Scope, name: str, compute: Callable[[], service.Trajectory]
+    ) -> Response:
+        """The rendered trajectory, from the cache when this view of the data was rendered
+        before; 304 when the caller already holds it."""
+        if self.params.reference is not None:
+            # A reference dataset is authorised, read and audited on its own path: not cached.
+            rendered = _render(compute(), self.format, self.dialect, name, self.charts)
+            return Response(rendered.body, media_type=rendered.media_type, headers=rendered.headers)
+        request = trajectory_cache.Request(scope, self.params, self.format, self.dialect)
+        key = trajectory_cache.cache_key(
+            self.session, self.licences, self.settings, self.ctx, request
+        )
+        entry = trajectory_cache.cached_or_computed(
+            self.cache,
+            key,
+            self.session,
+            self.ctx,
+            lambda: _render(compute(), self.format, self.dialect, name, self.charts),
+        )
+        etag = trajectory_cache.etag_of(key)
+        headers = trajectory_cache.response_headers(entry, etag)
+        if trajectory_cache.matches(self.if_none_match, etag):
+            return Response(status_code=304, headers=dict(headers))
+        return Response(entry.body, media_type=entry.media_type, headers=dict(headers))
 
 
 def trajectory_call(
+    request: Request,
     session: SessionDep,
     licences: LicencesDep,
     settings: SettingsDep,
@@ -253,8 +275,21 @@ def trajectory_call(
     params: ParamsDep,
     fmt: TrajectoryFormat,
     dialect: Literal["default", "fr"] = "default",
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TrajectoryCall:
-    return TrajectoryCall(session, licences, settings, ctx, params, fmt.name, dialect)
+    state = request.app.state
+    return TrajectoryCall(
+        session,
+        licences,
+        settings,
+        ctx,
+        params,
+        fmt.name,
+        dialect,
+        state.result_cache,
+        state.charts,
+        if_none_match,
+    )
 
 
 CallDep = Annotated[TrajectoryCall, Depends(trajectory_call)]
@@ -267,10 +302,13 @@ CallDep = Annotated[TrajectoryCall, Depends(trajectory_call)]
     responses=_FORMATS,  # type: ignore[arg-type]
 )
 def territory_trajectory(code: str, call: CallDep) -> Any:
-    trajectory = service.territory_trajectory(
-        call.session, call.licences, call.settings, call.ctx, code, call.params
+    return call.answer(
+        service.Scope(territory=code),
+        code.replace(":", "-"),
+        lambda: service.territory_trajectory(
+            call.session, call.licences, call.settings, call.ctx, code, call.params
+        ),
     )
-    return call.answer(trajectory, code.replace(":", "-"))
 
 
 @router.get(
@@ -284,10 +322,13 @@ def sector_trajectory(
     territory: Annotated[str, Query(max_length=64, description="Territory code.")],
     call: CallDep,
 ) -> Any:
-    trajectory = service.sector_trajectory(
-        call.session, call.licences, call.settings, call.ctx, sector, territory, call.params
+    return call.answer(
+        service.Scope(territory=territory, sector=sector),
+        f"{sector}-{territory.replace(':', '-')}",
+        lambda: service.sector_trajectory(
+            call.session, call.licences, call.settings, call.ctx, sector, territory, call.params
+        ),
     )
-    return call.answer(trajectory, f"{sector}-{territory.replace(':', '-')}")
 
 
 @router.get(
@@ -297,10 +338,13 @@ def sector_trajectory(
     responses=_FORMATS,  # type: ignore[arg-type]
 )
 def actor_trajectory(actor_id: str, call: CallDep) -> Any:
-    trajectory = service.actor_trajectory(
-        call.session, call.licences, call.settings, call.ctx, actor_id, call.params
+    return call.answer(
+        service.Scope(actor=actor_id),
+        f"actor-{actor_id}",
+        lambda: service.actor_trajectory(
+            call.session, call.licences, call.settings, call.ctx, actor_id, call.params
+        ),
     )
-    return call.answer(trajectory, f"actor-{actor_id}")
 
 
 @router.get("/territories/{code}/target", summary="The territory's carbon target")

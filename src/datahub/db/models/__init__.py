@@ -11,6 +11,7 @@ from datahub.db.models.carbon import (
     CarbonSequestrationFactor,
 )
 from datahub.db.models.catalog import Dataset, DatasetTerritory, DatasetVersion
+from datahub.db.models.generation import DataGeneration
 from datahub.db.models.identity import ApiToken, Organization, User
 from datahub.db.models.jobs import Job
 from datahub.db.models.licensing import AccessRequest, Grant
@@ -38,6 +39,7 @@ __all__ = [
     "CarbonLandFact",
     "CarbonRollupEdge",
     "CarbonSequestrationFactor",
+    "DataGeneration",
     "Dataset",
     "DatasetSubscription",
     "DatasetTerritory",
