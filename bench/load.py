@@ -234,11 +234,16 @@ class World:
 @dataclass
 class Recorder:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    #: The same requests' latencies again, for those the server answered from its result cache
+    #: (``X-Cache: hit``); not counted twice.
+    hits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     count: int = 0
 
-    def add(self, kind: str, seconds: float) -> None:
+    def add(self, kind: str, seconds: float, hit: bool = False) -> None:
         self.latencies[kind].append(seconds * 1000)
+        if hit:
+            self.hits[kind].append(seconds * 1000)
         self.count += 1
 
     def fail(self, kind: str, detail: str) -> None:
@@ -269,7 +274,8 @@ class Client:
                 kind, f"{method} {url}: {response.status_code} {response.text[:300]!r}"
             )
             return None
-        self.recorder.add(kind, time.perf_counter() - started)
+        hit = response.headers.get("x-cache") == "hit"
+        self.recorder.add(kind, time.perf_counter() - started, hit)
         return response
 
     def reader(self) -> tuple[dict[str, str], list[str]]:
@@ -502,6 +508,8 @@ async def run_clients(
     for client in sessions:
         for kind, values in client.recorder.latencies.items():
             merged.latencies[kind] += values
+        for kind, values in client.recorder.hits.items():
+            merged.hits[kind] += values
         merged.errors += client.recorder.errors
         merged.count += client.recorder.count
     return merged, wall
@@ -614,6 +622,16 @@ def report(load: Recorder, wall: float, baseline: Recorder) -> None:
         f"{'all':<26} {len(everything):>8,} {len(everything) / wall:>7.1f} {summary(everything)}"
         f"  │ {percentile(base_all, 50) if base_all else float('nan'):8.1f}"
     )
+    if load.hits:
+        out("\nanswered from the result cache (X-Cache: hit), the same requests again:")
+        for kind in sorted(load.hits):
+            values, base_hits = load.hits[kind], baseline.hits.get(kind, [])
+            base_p50 = f"{percentile(base_hits, 50):8.1f}" if base_hits else f"{'—':>8}"
+            share = len(values) / len(load.latencies[kind])
+            out(
+                f"{kind + ' (hit)':<26} {len(values):>8,} {share:>6.0%}  {summary(values)}"
+                f"  │ {base_p50}"
+            )
 
 
 def main() -> None:

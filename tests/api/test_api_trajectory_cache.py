@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -64,6 +65,7 @@ def test_a_second_request_is_served_from_the_cache(
     assert first.headers["etag"] == second.headers["etag"]
     assert first.headers["content-type"] == second.headers["content-type"]
     assert first.headers["cache-control"] == "no-cache"
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
     not_modified = world.client.get(
         PATH, params={"format": fmt}, headers={"If-None-Match": first.headers["etag"]}
     )
@@ -164,6 +166,18 @@ def test_sector_and_actor_trajectories_are_cached_too(
         assert bodies[0] == bodies[1]
         assert year(bodies[0], 2019)["emissions"] == 7
     assert len(computed) == 2
+
+
+def test_concurrent_misses_compute_once(world: CarbonWorld, computed: list[str]) -> None:
+    world.dataset("emissions", OPEN)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda _: world.client.get(PATH, params={"format": "svg"}), range(8))
+        )
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert len(computed) == 1
+    assert sorted(a.headers["x-cache"] for a in answers) == ["hit"] * 7 + ["miss"]
 
 
 def test_memory_cache_evicts_least_recently_used() -> None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -116,21 +118,59 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+class _InFlight:
+    """One lock per key being computed in this process, so concurrent misses of the same key
+    (a chart everybody asks for just after new data) compute it once; the others wait and
+    find it in the cache."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._lock:
+            lock, users = self._keys.get(key, (threading.Lock(), 0))
+            self._keys[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._keys[key]
+                if users == 1:
+                    del self._keys[key]
+                else:
+                    self._keys[key] = (lock, users - 1)
+
+
+_IN_FLIGHT = _InFlight()
+
+
 def cached_or_computed(
     cache: ResultCache,
     key: str,
     session: Session,
     ctx: RequestContext,
     compute: Callable[[], Rendered],
-) -> Rendered:
-    """The cached entry (its audit events recorded for this caller), or ``compute()``'s,
-    stored with the events it recorded."""
+) -> tuple[Rendered, bool]:
+    """The cached entry (its audit events recorded for this caller) and True, or
+    ``compute()``'s, stored with the events it recorded, and False."""
     found = cache.get(key)
-    if found is not None:
-        entry = Rendered.loads(found)
-        for template in entry.events:
-            audit.record(session, audit.event_for(ctx, **template))
-        return entry
+    if found is None:
+        with _IN_FLIGHT.hold(key):
+            found = cache.get(key)
+            if found is None:
+                return _compute_and_store(cache, key, session, compute), False
+    entry = Rendered.loads(found)
+    for template in entry.events:
+        audit.record(session, audit.event_for(ctx, **template))
+    return entry, True
+
+
+def _compute_and_store(
+    cache: ResultCache, key: str, session: Session, compute: Callable[[], Rendered]
+) -> Rendered:
     before = len(audit.pending_events(session))
     rendered = compute()
     events = [
@@ -142,6 +182,12 @@ def cached_or_computed(
     return entry
 
 
-def response_headers(entry: Rendered, etag: str) -> Mapping[str, str]:
+def response_headers(entry: Rendered, etag: str, hit: bool) -> Mapping[str, str]:
     # no-cache: clients and proxies revalidate every use, so every use is audited.
-    return {**entry.headers, "ETag": etag, "Cache-Control": "no-cache", "Vary": "Authorization"}
+    return {
+        **entry.headers,
+        "ETag": etag,
+        "Cache-Control": "no-cache",
+        "Vary": "Authorization",
+        "X-Cache": "hit" if hit else "miss",
+    }

@@ -252,7 +252,7 @@ class TrajectoryCall:
         key = trajectory_cache.cache_key(
             self.session, self.licences, self.settings, self.ctx, request
         )
-        entry = trajectory_cache.cached_or_computed(
+        entry, hit = trajectory_cache.cached_or_computed(
             self.cache,
             key,
             self.session,
@@ -260,7 +260,7 @@ class TrajectoryCall:
             lambda: _render(compute(), self.format, self.dialect, name, self.charts),
         )
         etag = trajectory_cache.etag_of(key)
-        headers = trajectory_cache.response_headers(entry, etag)
+        headers = trajectory_cache.response_headers(entry, etag, hit)
         if trajectory_cache.matches(self.if_none_match, etag):
             return Response(status_code=304, headers=dict(headers))
         return Response(entry.body, media_type=entry.media_type, headers=dict(headers))
