@@ -10,6 +10,7 @@ a busy machine disturbs the ratio less. Each server first takes a 1,000-row warm
     python bench/ingest.py                      # 1,000,000 rows (~50 MB)
     python bench/ingest.py --rows 5000000       # shows that peak memory does not grow with size
     python bench/ingest.py --backends postgres  # one backend only
+    python bench/ingest.py --cardinality high   # 140,328 distinct keys instead of 33,768
 
 PostgreSQL: a scratch database is created on DATAHUB_BENCH_PG (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and dropped afterwards.
@@ -40,9 +41,14 @@ SECTORS = list(EMISSION_SECTORS)
 PG = os.environ.get("DATAHUB_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def generate(path: Path, rows: int) -> None:
+#: Communes of each file: 469 give 36 × 469 × 8 = 33,768 distinct (territory, sector, year)
+#: keys; 1,949 give 140,328 (a national file's shape: many territories).
+COMMUNES = {"low": 469, "high": 1_949}
+
+
+def generate(path: Path, rows: int, cardinality: str = "low") -> None:
     rng = random.Random(42)
-    communes = [f"commune:{17000 + i:05d}" for i in range(1, 470)]
+    communes = [f"commune:{10000 + i:05d}" for i in range(1, COMMUNES[cardinality] + 1)]
     with path.open("w", encoding="utf-8") as out:
         out.write("year,territory,sector,actor,ghg,value,unit\n")
         for i in range(rows):
@@ -202,13 +208,28 @@ def main() -> None:
     parser.add_argument(
         "--backends", nargs="+", default=["postgres", "sqlite"], choices=["postgres", "sqlite"]
     )
+    parser.add_argument(
+        "--cardinality",
+        nargs="+",
+        default=["low", "high"],
+        choices=list(COMMUNES),
+        help="low: 33,768 distinct keys; high: 140,328 (each file measured against its baseline)",
+    )
     args = parser.parse_args()
+    for cardinality in args.cardinality:
+        measure(args, cardinality)
+
+
+def measure(args: argparse.Namespace, cardinality: str) -> None:
     with tempfile.TemporaryDirectory(prefix="datahub-bench-") as tmp:
         workdir = Path(tmp)
         csv_path = workdir / "emissions.csv"
-        generate(csv_path, args.rows)
+        generate(csv_path, args.rows, cardinality)
         size_mb = csv_path.stat().st_size / 1e6
-        print(f"file: {args.rows:,} rows, {size_mb:.1f} MB")
+        keys = 36 * 8 * COMMUNES[cardinality]
+        print(
+            f"file: {args.rows:,} rows, {size_mb:.1f} MB, {cardinality} cardinality ({keys:,} keys)"
+        )
         baselines: list[dict[str, float]] = []
         runs: dict[str, list[dict[str, float]]] = {backend: [] for backend in args.backends}
         for attempt in range(args.repeat):

@@ -1,9 +1,12 @@
 """Sum an emissions upload's rows by key while they stream in (pyarrow), in bounded memory.
 
-Emission files usually repeat their keys (a territory, sector and year per gas, or per actor), so
-their sums are much smaller than the file and indexing needs no second pass over the stored rows.
-A file with more distinct keys than :data:`MAX_GROUPS` is summed by the database instead
-(``overflow``): holding its sums would grow with the file.
+Emission files repeat their keys (a territory, sector and year per gas, or per actor), so their
+sums are smaller than the file and indexing needs no second pass over the stored rows. Arrow
+holds a group in ~70 bytes and groups a million keys in a fraction of a second, so sums of up
+to :data:`MAX_GROUPS` keys are held here (~150 MB at most); past that the database sums instead
+(``overflow``), so that the memory an upload takes stays bounded whatever the file. Batches are
+summed into the totals once the pending rows outnumber the totals, so each row is grouped a
+bounded number of times whatever the number of keys.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 KEYS: Final = ("territory", "sector", "year", "actor", "ghg", "unit")
-MAX_GROUPS: Final = 100_000
+MAX_GROUPS: Final = 2_000_000
 #: Rows gathered before they are summed into the totals (one pass over them and the totals).
 _FLUSH_ROWS: Final = 262_144
 
@@ -46,7 +49,8 @@ class EmissionSums:
         }
         self._pending.append(pa.table({**columns, "value": batch.column("value")}))
         self._pending_rows += size
-        if self._pending_rows >= _FLUSH_ROWS:
+        held = 0 if self._totals is None else self._totals.num_rows
+        if self._pending_rows >= max(_FLUSH_ROWS, held):
             self._flush()
 
     def complete(self) -> bool:
