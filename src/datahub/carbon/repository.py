@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Session
@@ -95,6 +96,17 @@ def emission_unit_pairs(session: Session, version_id: int) -> list[tuple[Any, An
     return [(unit, gas, int(row)) for unit, gas, row in session.execute(query)]
 
 
+#: Memory PostgreSQL may give a sort or hash of the indexing statements (the default 4 MB sends
+#: the GROUP BY of a national file to disk, in many passes).
+AGGREGATE_WORK_MEM = "256MB"
+
+
+def roomy_aggregates(session: Session) -> None:
+    """Let this transaction's aggregates hash in memory (PostgreSQL; SQLite has no such limit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
+
+
 def insert_emission_facts(
     session: Session, version_id: int, conversions: Mapping[tuple[Any, Any], tuple[str, str, float]]
 ) -> tuple[int, int]:
@@ -105,6 +117,7 @@ def insert_emission_facts(
     """
     version = session.get(DatasetVersion, version_id)
     assert version is not None
+    roomy_aggregates(session)
     table, cols = catalog_rows.sql_columns(version)
     ghg = cols.get("ghg", _NULL_TEXT)
     actor_col = cols.get("actor", _NULL_TEXT)
@@ -284,6 +297,7 @@ def roll_up(session: Session, table: type[Any], version_id: int, keys: Sequence[
     ``keys`` are the grouping columns besides scope and version; the measure columns are summed
     (``first_row`` takes the minimum).
     """
+    roomy_aggregates(session)
     edge = CarbonRollupEdge
     measures: dict[str, Any] = {}
     for name in ("value", "quantity", "area_ha"):
