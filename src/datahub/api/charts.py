@@ -15,7 +15,7 @@ from functools import partial
 from typing import Literal
 
 from datahub.carbon.chart import Captions, render
-from datahub.carbon.schemas import ScenarioOut
+from datahub.carbon.plan_schemas import ScenarioOut
 from datahub.carbon.trajectory import TrajectoryResult
 
 

@@ -2,8 +2,8 @@
 facts), bumped by the transactions that change them, read by the trajectory cache.
 
 Revision ID: 3f8a61c0d2e7
-Revises: 4d1f0b7a9c21
-Create Date: 2026-12-04 03:30:00.000000
+Revises: 3f8a2c61d0e7
+Create Date: 2026-12-04 04:10:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f8a61c0d2e7"
-down_revision: str | None = "4d1f0b7a9c21"
+down_revision: str | None = "3f8a2c61d0e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
