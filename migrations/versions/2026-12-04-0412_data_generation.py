@@ -2,7 +2,7 @@
 facts), bumped by the transactions that change them, read by the trajectory cache.
 
 Revision ID: 3f8a61c0d2e7
-Revises: 3f8a2c61d0e7
+Revises: 9e4b7a2c1d30
 Create Date: 2026-12-04 04:10:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f8a61c0d2e7"
-down_revision: str | None = "3f8a2c61d0e7"
+down_revision: str | None = "9e4b7a2c1d30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
