@@ -45,6 +45,7 @@ from datahub.ingest import upload_jobs
 from datahub.ingest.queue import Sweeper
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
+from datahub.web import mount as web
 
 API_PREFIX = "/api/v1"
 
@@ -172,5 +173,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(
         ogc.router, responses=problems.ERROR_RESPONSES, dependencies=[Depends(get_caller)]
     )
+    web.install(app, settings)  # pages, static files and the session cookie (outside the API's)
     metrics.install(app, settings)
     return app

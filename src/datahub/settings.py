@@ -42,7 +42,50 @@ class Settings(BaseSettings):
         "the system temp folder.",
     )
     max_upload_mb: int = Field(1024, ge=1, description="Largest accepted upload, in MiB.")
-    instance_name: str = Field("datahub", description="Shown in the DCAT catalogue and the docs.")
+    instance_name: str = Field(
+        "datahub", description="Shown in the DCAT catalogue, the docs and the web pages' header."
+    )
+    territory: str | None = Field(
+        None,
+        description="The instance's territory (e.g. epci:241700434), whose figures the home page "
+        "shows; when unset, the first EPCI (else département, region) known.",
+    )
+    brand_color: str = Field(
+        "#000091",
+        pattern=r"^#[0-9A-Fa-f]{6}$",
+        description="Main colour of the web pages (links, buttons, header rule), as #rrggbb; "
+        "keep a contrast of at least 4.5:1 on white.",
+    )
+    brand_logo_url: str | None = Field(
+        None, description="Logo shown in the web pages' header (a path or URL of this instance)."
+    )
+    brand_terms: str = Field(
+        "Chaque jeu de données est publié sous la licence indiquée sur sa page.",
+        description="The instance's terms of use, shown in the web pages' footer.",
+    )
+    source_url: str | None = Field(
+        None,
+        description="Where this hub's source code (Apache-2.0) is published, linked in the "
+        "footer (the licence text is linked either way).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs the web session cookies. When unset, a random key is generated once "
+        "into `secret_key_file` and read from there.",
+    )
+    secret_key_file: str = Field(
+        "./datahub-secret.key", description="Where the generated session key is kept (mode 0600)."
+    )
+    session_days: int = Field(7, ge=1, description="Days a web session stays signed in.")
+    signin_per_minute: int = Field(
+        5, ge=1, description="Sign-in attempts per minute from one client IP (then 429)."
+    )
+    invitation_days: int = Field(7, ge=1, description="Days an invitation link stays valid.")
+    map_tiles_url: str | None = Field(
+        None,
+        description="Base map tiles for the dashboard map ({z}/{x}/{y} template, e.g. an "
+        "intranet tile server); without it the map draws the territories' polygons alone.",
+    )
     base_url: str = Field(
         "http://127.0.0.1:8000",
         description="Public URL of the instance, used in licence URLs, DCAT and the API's links; "

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datahub.db.models import ApiToken, Organization, User
+from datahub.db.models import ApiToken, Invitation, Organization, User
 
 
 def get_organization(session: Session, org_id: str) -> Organization | None:
@@ -43,3 +43,12 @@ def find_token(session: Session, token_hash: str) -> tuple[ApiToken, User, Organ
         .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def add_invitation(session: Session, invitation: Invitation) -> None:
+    session.add(invitation)
+    session.flush()
+
+
+def find_invitation(session: Session, token_hash: str) -> Invitation | None:
+    return session.scalars(select(Invitation).where(Invitation.token_hash == token_hash)).first()

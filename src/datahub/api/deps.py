@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from datahub.accounts import service as accounts
-from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext, Role
+from datahub.accounts import signin
+from datahub.accounts.caller import Caller, RequestContext, Role
 from datahub.api.context import request_id_var
 from datahub.audit import service as audit
 from datahub.errors import Forbidden, Unauthenticated
@@ -20,6 +20,7 @@ from datahub.runtime import Runtime
 from datahub.settings import Settings
 from datahub.storage import Storage
 
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 _bearer = HTTPBearer(auto_error=False, description="API token from `datahub users create`.")
 
 
@@ -64,16 +65,20 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def get_caller(
     request: Request,
     runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """Authenticate in a short read transaction of its own (uploads must not hold one open)."""
-    header = request.headers.get("authorization")
-    if header is not None and credentials is None:
-        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    if credentials is None:
-        return ANONYMOUS
+    """Authenticate in a short read transaction of its own (uploads must not hold one open).
+
+    A bearer token as always; without one, a GET from a signed-in browser (a download link of a
+    page) is that user's, exactly as the page was. Writes never ride on the cookie (no CSRF).
+    """
+    user = request.session.get(signin.SESSION_USER) if request.method in SAFE_METHODS else None
     with runtime.read_session() as session:  # reads only: never waits on SQLite's write lock
-        return accounts.authenticate(session, credentials.credentials)
+        return signin.resolve(
+            session,
+            authorization=request.headers.get("authorization"),
+            session_user=user if isinstance(user, int) else None,
+        )
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

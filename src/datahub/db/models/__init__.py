@@ -12,7 +12,7 @@ from datahub.db.models.carbon import (
 )
 from datahub.db.models.catalog import Dataset, DatasetTerritory, DatasetVersion
 from datahub.db.models.generation import DataGeneration
-from datahub.db.models.identity import ApiToken, Organization, User
+from datahub.db.models.identity import ApiToken, Invitation, Organization, User
 from datahub.db.models.jobs import Job
 from datahub.db.models.licensing import AccessRequest, Grant
 from datahub.db.models.notifications import DatasetSubscription, Notification, Webhook
@@ -45,6 +45,7 @@ __all__ = [
     "DatasetTerritory",
     "DatasetVersion",
     "Grant",
+    "Invitation",
     "Job",
     "Notification",
     "OpenReadCount",

@@ -1,0 +1,1 @@
+"""Page families: one module each."""
