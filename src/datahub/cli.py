@@ -281,6 +281,27 @@ def users_token(
     typer.echo(token)
 
 
+@users_app.command("invite")
+def users_invite(email: Annotated[str, typer.Argument(help="E-mail of an existing user.")]) -> None:
+    """Print a one-time link (valid `DATAHUB_INVITATION_DAYS`) to set a web sign-in password."""
+    from datahub.accounts import signin
+
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            token = signin.invite(session, email, days=runtime.settings.invitation_days)
+            audit.record(
+                session,
+                audit.EventIn(action="invitation.create", detail={"user": email, "via": "cli"}),
+            )
+    except DatahubError as exc:
+        raise _fail(exc) from None
+    finally:
+        runtime.close()
+    err.print(f"send this link to {email}; it works once")
+    typer.echo(f"{runtime.settings.base_url.rstrip('/')}/invitation/{token}")
+
+
 # --- connectors -------------------------------------------------------------------------------
 
 CONNECTORS_ORG = "datahub-connectors"

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+from datahub.web.mount import PAGE_MODULES
 from tests.api.world import World, build_world
 from tests.conftest import Persona
 
@@ -221,3 +223,71 @@ def test_lists_and_dcat(world: World, level: str) -> None:
                 for d in graph.subjects(RDF.type, DCAT.Dataset)
             }
             assert (dataset_id in ids) is readable, (who, level, path)
+
+
+# --- the web pages (contract §7: a page shows exactly what the API gives the same caller) ------
+
+WEB_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/datasets/{dataset_id}"): metadata,
+    ("POST", "/datasets/{dataset_id}/access-requests"): lambda lv, who: (
+        401 if who == "anonymous" else metadata(lv, who, ok=303)
+    ),
+}
+WEB_LISTINGS = {("GET", "/datasets"), ("GET", "/")}
+
+
+def web_dataset_routes() -> set[tuple[str, str]]:
+    """Every page route about datasets, from the page families the web interface mounts."""
+    found = set()
+    for module in PAGE_MODULES:
+        for route in module.router.routes:
+            assert isinstance(route, APIRoute)
+            if "dataset" in route.path or route.path == "/":
+                found.update((method, route.path) for method in route.methods)
+    return found
+
+
+def test_every_web_dataset_route_has_a_rule() -> None:
+    routes = web_dataset_routes()
+    assert set(WEB_RULES) | WEB_LISTINGS <= routes
+    assert not routes - set(WEB_RULES) - WEB_LISTINGS, sorted(routes)
+
+
+def _csrf(world: World) -> str:
+    """A CSRF token of the client's session (any page with a form hands one out)."""
+    page = world.client.get("/login").text
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize("level", ["open", "shared", "restricted"])
+def test_web_pages_follow_the_access_table(world: World, level: str) -> None:
+    failures = []
+    for who in PERSONAS:
+        dataset_id = world.create_dataset(level)
+        world.grant(dataset_id, "grantee")
+        headers = world.headers(who)
+        page = world.client.get(f"/datasets/{dataset_id}", headers=headers)
+        expected = WEB_RULES[("GET", "/datasets/{dataset_id}")](level, who)
+        if page.status_code != expected:
+            failures.append(f"page as {who}: {page.status_code} != {expected}")
+        # The rows' marker values (1,5 and 2,5) are in the page exactly when the data may be read.
+        readable = data(level, who) == 200
+        for marker in ("1,50", "2,50"):
+            if (marker in page.text) is not readable:
+                failures.append(f"page as {who}: {marker!r} shown={not readable}")
+        if page.status_code == 404:
+            assert "Consommations" not in page.text, who  # not even its title
+        for listing in ("/datasets", "/"):
+            shown = dataset_id in world.client.get(listing, headers=headers).text
+            if shown is not (TABLE[level][who][0] == 200):
+                failures.append(f"{listing} as {who}: listed={shown}")
+        posted = world.client.post(
+            f"/datasets/{dataset_id}/access-requests",
+            data={"purpose": "Plan climat", "csrf": _csrf(world)},
+            headers=headers,
+            follow_redirects=False,
+        )
+        expected = WEB_RULES[("POST", "/datasets/{dataset_id}/access-requests")](level, who)
+        if posted.status_code != expected:
+            failures.append(f"access request as {who}: {posted.status_code} != {expected}")
+    assert not failures, "\n".join(failures)

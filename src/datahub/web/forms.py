@@ -10,6 +10,11 @@ from fastapi import Request
 from datahub.errors import Forbidden
 
 CSRF_KEY = "csrf"
+EXPIRED = "formulaire expiré : rechargez la page et recommencez"
+
+
+class FormExpired(Forbidden):
+    """A form posted without this session's CSRF token (its message is French, for the page)."""
 
 
 def csrf_token(request: Request) -> str:
@@ -24,9 +29,9 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get(CSRF_KEY)
     if not isinstance(expected, str) or not submitted:
-        raise Forbidden("formulaire expiré : rechargez la page et recommencez")
+        raise FormExpired(EXPIRED)
     if not hmac.compare_digest(expected.encode(), submitted.encode()):
-        raise Forbidden("formulaire expiré : rechargez la page et recommencez")
+        raise FormExpired(EXPIRED)
 
 
 def clean(value: str | None, limit: int = 500) -> str | None:

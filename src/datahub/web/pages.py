@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from datahub import __version__
 from datahub.accounts.caller import Caller
-from datahub.errors import DatahubError
+from datahub.errors import DatahubError, RateLimited
 from datahub.web import fmt, forms
 
 TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -66,11 +66,15 @@ def render(
     return response
 
 
-def error_page(request: Request, status: int, detail: str | None = None) -> Response:
+def error_page(
+    request: Request, status: int, detail: str | None = None, *, french: bool = False
+) -> Response:
+    """A French error page; ``detail`` is shown when it is French or names bad input (422)."""
     from datahub.web.deps import page_caller_or_anonymous
 
     title = ERROR_TITLES.get(status, "Erreur")
-    text = ERROR_DETAILS.get(status) or detail or title
+    shown = detail if detail and (french or status == 422) else None
+    text = shown or ERROR_DETAILS.get(status) or title
     context = {"title": title, "status": status, "detail": text}
     return render(
         request, page_caller_or_anonymous(request), "error.html", context, status_code=status
@@ -86,9 +90,11 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
+            except (forms.FormExpired, RateLimited) as exc:  # raised by pages, in French
+                return error_page(request, exc.status, exc.detail, french=True)
             except DatahubError as exc:
                 return error_page(request, exc.status, exc.detail)
             except RequestValidationError:
-                return error_page(request, 400, "Un paramètre de la page est invalide.")
+                return error_page(request, 422, "Un paramètre de la page est invalide.")
 
         return page_handler

@@ -12,9 +12,9 @@ from datahub.accounts.caller import ANONYMOUS
 from datahub.errors import DatahubError
 from datahub.web import forms
 from datahub.web.deps import page_caller, runtime_of, unit_of_work
-from datahub.web.pages import render
+from datahub.web.pages import PageRoute, render
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 
 
 def _safe_next(target: str | None) -> str:

@@ -20,9 +20,9 @@ from datahub.runtime import Runtime
 from datahub.territories import service as territories
 from datahub.web import fmt, forms
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
-from datahub.web.pages import render
+from datahub.web.pages import PageRoute, render
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 PAGE_SIZE: Final = 20
 PREVIEW_ROWS: Final = 25
 #: Query parameters of the dataset page that are not row filters.

@@ -12,9 +12,9 @@ from datahub.carbon.sectors import SECTOR_LABELS_FR
 from datahub.territories import service as territories
 from datahub.web import figures
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
-from datahub.web.pages import render
+from datahub.web.pages import PageRoute, render
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 
 
 def _page(trajectory: carbon.Trajectory, population: int | None, api: str) -> dict[str, Any]:

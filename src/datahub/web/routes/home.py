@@ -15,9 +15,9 @@ from datahub.settings import Settings
 from datahub.territories import service as territories
 from datahub.web import figures
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
-from datahub.web.pages import render
+from datahub.web.pages import PageRoute, render
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 LATEST = 6
 
 
