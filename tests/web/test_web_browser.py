@@ -1,0 +1,121 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, checked by axe-core.
+
+One browser for the module; nothing is downloaded at run time (Chromium comes from apt, axe-core
+is vendored beside this file). Screenshots go to tests/artifacts/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from datahub.accounts import signin
+from datahub.demo.loader import EPCI, load_demo
+from datahub.runtime import Runtime
+from tests.conftest import Persona
+from tests.liveserver import LiveServer
+from tests.web.conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="apt-get install chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def _axe(page: Any, name: str) -> None:
+    """No serious or critical axe-core violation; a screenshot of the page either way."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: {bad}"
+
+
+def test_a_member_finds_filters_reads_and_asks(
+    browser: Any,
+    runtime: Runtime,
+    live_server: LiveServer,
+    make_user: Callable[..., Persona],
+) -> None:
+    load_demo(runtime)
+    member = make_user("analyst", "commune-aytre", member=True)
+    producer = make_user("producer", "port-atlantique", member=True)
+    with runtime.transaction() as session:
+        signin.accept(session, signin.invite(session, member.email, days=1), PASSWORD)
+    api = f"{live_server.url}/api/v1"
+    created = httpx.post(
+        f"{api}/datasets",
+        json={"id": "port-sites", "title": "Sites du port", "licence": "restricted-1.0"},
+        headers=producer.headers,
+    )
+    assert created.status_code == 201, created.text
+    base = live_server.url
+    page = browser.new_page()
+    # Anonymous: the home page, then a search from its box.
+    page.goto(base + "/")
+    _axe(page, "home")
+    page.get_by_label("Rechercher un jeu de données").fill("inventaire")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url("**/datasets?q=inventaire")
+    _axe(page, "catalogue")
+    page.get_by_role("link", name="Inventaire territorial").first.click()
+    # The preview, filtered on one sector with the form (htmx swaps the table in place).
+    page.get_by_label("Colonne").select_option("sector")
+    page.get_by_label("Condition").select_option("exact")
+    page.get_by_label("Valeur").fill("waste")
+    page.get_by_role("button", name="Ajouter le filtre").click()
+    page.wait_for_selector("text=correspondant aux filtres")
+    sectors = page.locator("table.preview tbody td:nth-child(3)").all_inner_texts()
+    assert sectors
+    assert set(sectors) == {"waste"}
+    _axe(page, "dataset")
+    # The agglomeration's dashboard: figures, chart, table.
+    page.goto(f"{base}/territories/{EPCI}")
+    assert page.locator("dl.figures").is_visible()
+    assert page.locator("img[src*='format=svg']").evaluate("i => i.naturalWidth") > 0
+    assert page.locator("table caption", has_text="Bilan annuel").count() == 1
+    _axe(page, "dashboard")
+    # Sign in, then ask the port for its restricted sites.
+    page.goto(base + "/login")
+    _axe(page, "login")
+    page.get_by_label("Adresse électronique").fill(member.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_selector(f"text={member.email}")
+    page.goto(base + "/datasets/port-sites")
+    page.get_by_label("Usage prévu").fill("Plan climat d'Aytré")
+    page.get_by_role("button", name="Demander l'accès").click()
+    page.wait_for_selector("text=transmise au producteur")
+    _axe(page, "access-request")
+    filed = httpx.get(f"{api}/datasets/port-sites/access-requests", headers=producer.headers)
+    assert [r["purpose"] for r in filed.json()["data"]] == ["Plan climat d'Aytré"]
+    page.close()
