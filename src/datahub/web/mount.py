@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -12,6 +13,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
 
 from datahub.settings import Settings
 from datahub.web.routes import auth, catalogue, dashboards, home
@@ -38,6 +40,16 @@ def secret_key(settings: Settings) -> str:
     return key
 
 
+class VersionedStatic(StaticFiles):
+    """Static files, cached for a year: pages link them with ``?v=<version>``, so an upgrade
+    changes their URL (a second visit then loads no CSS or script again)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for module in PAGE_MODULES:
@@ -50,7 +62,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage)),
         RateLimitItemPerMinute(settings.signin_per_minute),
     )
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", VersionedStatic(directory=STATIC), name="static")
     app.include_router(web_router())
     app.add_middleware(
         SessionMiddleware,
