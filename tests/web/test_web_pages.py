@@ -142,3 +142,41 @@ def test_territory_dashboard_shows_figures_table_and_sources(
     assert sector.status_code == 200
     assert "3\u202f001 <abbr" in sector.text  # 3000.7 rounded
     assert client.get("/sectors/unknown?territory=epci:200000001").status_code == 404
+
+
+def test_dashboard_hides_restricted_emissions_from_who_may_not_read_them(
+    client: TestClient, make_user: Callable[..., Persona], admin: Persona
+) -> None:
+    producer = make_user("producer", "port-atlantique", member=True)
+    outsider = make_user("analyst", "bureau-prive", member=False)
+    body = {"code": "epci:200000002", "name": "CA Secrète", "level": "epci"}
+    assert client.post("/api/v1/territories", json=body, headers=admin.headers).status_code == 201
+    created = client.post(
+        "/api/v1/datasets",
+        json={
+            "id": "port-secret",
+            "title": "Émissions du port",
+            "licence": "restricted-1.0",
+            "kind": "emissions",
+        },
+        headers=producer.headers,
+    )
+    assert created.status_code == 201, created.text
+    csv = "year;territory;sector;value;unit\n2020;epci:200000002;other_transport;4321,7;tCO2e\n"
+    uploaded = client.post(
+        "/api/v1/datasets/port-secret/versions",
+        content=csv.encode(),
+        headers={**producer.headers, "Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    # The producer sees its 4321.7 t (shown rounded: 4 322) and its dataset among the sources.
+    own = client.get("/territories/epci:200000002", headers=producer.headers).text
+    assert "4\u202f322" in own
+    assert 'href="/datasets/port-secret"' in own
+    # Anonymous and an organisation without a grant: neither the figure nor the dataset.
+    for headers in ({}, outsider.headers):
+        page = client.get("/territories/epci:200000002", headers=headers)
+        assert page.status_code == 200
+        assert "4\u202f322" not in page.text
+        assert "4322" not in page.text
+        assert "port-secret" not in page.text
