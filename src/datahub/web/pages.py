@@ -13,8 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from datahub import __version__
 from datahub.accounts.caller import Caller
-from datahub.errors import DatahubError, RateLimited
+from datahub.errors import DatahubError
 from datahub.web import fmt, forms
+from datahub.web.signin_limit import TooManyAttempts
 
 TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 TEMPLATES.env.filters.update(fmt.FILTERS)
@@ -90,7 +91,7 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (forms.FormExpired, RateLimited) as exc:  # raised by pages, in French
+            except (forms.FormExpired, TooManyAttempts) as exc:  # raised by pages, in French
                 return error_page(request, exc.status, exc.detail, french=True)
             except DatahubError as exc:
                 return error_page(request, exc.status, exc.detail)

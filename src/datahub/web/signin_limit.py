@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from limits import RateLimitItem
 from limits.strategies import RateLimiter
 
-from datahub.errors import RateLimited
+from datahub.errors import DatahubError
+
+
+class TooManyAttempts(DatahubError):
+    """Over ``DATAHUB_SIGNIN_PER_MINUTE`` (its message is French, for the page)."""
+
+    status = 429
+    code = "too-many-sign-in-attempts"
+    title = "Too many sign-in attempts"
 
 
 @dataclass(frozen=True)
@@ -17,4 +25,4 @@ class SigninLimiter:
 
     def hit(self, client: str) -> None:
         if not self.limiter.hit(self.item, "signin", client):
-            raise RateLimited("trop de tentatives de connexion ; réessayez dans une minute")
+            raise TooManyAttempts("trop de tentatives de connexion ; réessayez dans une minute")
