@@ -10,11 +10,9 @@ from fastapi.responses import RedirectResponse
 
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import Caller
-from datahub.audit import service as audit
-from datahub.catalog import kinds, rows
+from datahub.catalog import access, kinds, rows
 from datahub.catalog import service as catalog
 from datahub.errors import FieldError, Unauthenticated, ValidationFailed
-from datahub.licensing import service as grants
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
 from datahub.territories import service as territories
@@ -179,16 +177,5 @@ def request_access(
     runtime = runtime_of(request)
     ctx = context(request, caller, purpose=why)
     with unit_of_work(runtime) as session:
-        resolved = catalog.resolve(session, runtime.licences, caller, dataset_id)
-        filed = grants.file_request(session, dataset_id, caller, why)
-        audit.record(
-            session,
-            audit.event_for(
-                ctx,
-                "access_request.create",
-                dataset_id=dataset_id,
-                licence=resolved.dataset.licence_id,
-                detail={"request": filed.id, "purpose": why},
-            ),
-        )
+        access.request_access(session, runtime.licences, ctx, dataset_id, why)
     return RedirectResponse(f"/datasets/{dataset_id}?demande=envoyee", 303)

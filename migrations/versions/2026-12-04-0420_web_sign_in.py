@@ -1,8 +1,8 @@
 """Web sign-in: a password hash per user (argon2id) and one-time invitation links.
 
 Revision ID: a71c5e0d9b3f
-Revises: 4d1f0b7a9c21
-Create Date: 2026-12-04 03:40:00.000000
+Revises: 3f8a2c61d0e7
+Create Date: 2026-12-04 04:20:00.000000
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 from datahub.db.types import UTCDateTime
 
 revision: str = "a71c5e0d9b3f"
-down_revision: str | None = "4d1f0b7a9c21"
+down_revision: str | None = "3f8a2c61d0e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
