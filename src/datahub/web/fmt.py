@@ -76,7 +76,10 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, "d MMMM y", locale=LOCALE)
 
 
-def size(octets: int) -> str:
+def size(octets: int | None) -> str:
+    """File size in French units; an em dash when withheld from this caller."""
+    if octets is None:
+        return "—"
     if octets < 1024:
         return f"{octets} o"
     if octets < 1024**2:
