@@ -1,7 +1,7 @@
 """Web sign-in: a password hash per user (argon2id) and one-time invitation links.
 
 Revision ID: a71c5e0d9b3f
-Revises: 3f8a2c61d0e7
+Revises: 3f8a61c0d2e7
 Create Date: 2026-12-04 04:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from datahub.db.types import UTCDateTime
 
 revision: str = "a71c5e0d9b3f"
-down_revision: str | None = "3f8a2c61d0e7"
+down_revision: str | None = "3f8a61c0d2e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
