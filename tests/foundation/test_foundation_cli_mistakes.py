@@ -27,6 +27,7 @@ MISTAKES: dict[str, tuple[list[str], str]] = {
         "e-mail",
     ),
     "datahub users token": (["users", "token", "nobody@cda.example.org"], "users create"),
+    "datahub users invite": (["users", "invite", "nobody@cda.example.org"], "nobody@cda"),
     "datahub connectors list": (["connectors", "list", "extra"], "extra"),
     "datahub connectors run": (["connectors", "run", "ign"], "ign-territories"),
     "datahub worker": (["worker", "--poll-interval", "0"], "poll-interval"),
