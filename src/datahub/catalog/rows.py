@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -212,6 +215,10 @@ class Prepared:
     columns: list[rowstore.RowColumn]
     sort_column: rowstore.RowColumn | None
     offset: int = 0
+    #: What the matching rows are counted under: the version (its rows never change) and the
+    #: filters; without filters, the version's own row count.
+    count_key: tuple[int, str, tuple[Filter, ...]] = (0, "", ())
+    row_count: int | None = None
 
     def as_dict(self, row: Any) -> dict[str, Any]:
         return {c.name: _jsonable(row[i + 1]) for i, c in enumerate(self.columns)}
@@ -225,7 +232,7 @@ class Prepared:
 
     def limited(self, limit: int | None) -> Prepared:
         ordered = self.ordered.limit(limit) if limit else self.ordered
-        return Prepared(self.base, ordered, self.columns, self.sort_column, self.offset)
+        return dataclasses.replace(self, ordered=ordered)
 
 
 def _jsonable(value: Any) -> Any:
@@ -290,7 +297,9 @@ def prepare(version: DatasetVersion, query: RowQuery) -> Prepared:
     if query.page is not None and query.page_size:
         offset = (query.page - 1) * query.page_size
         ordered = ordered.offset(offset)
-    return Prepared(base, ordered, outputs, sort_column, offset)
+    count_key = (version.id, version.sha256, tuple(query.filters))
+    known = version.row_count if not query.filters else None
+    return Prepared(base, ordered, outputs, sort_column, offset, count_key, known)
 
 
 @dataclass(frozen=True)
@@ -302,7 +311,7 @@ class Page:
 
 
 def fetch_page(session: Session, prepared: Prepared, page_size: int) -> Page:
-    total = repository.count_rows(session, prepared.base)
+    total = count(session, prepared)
     fetched = repository.fetch_rows(session, prepared.ordered.limit(page_size + 1))
     rows = [prepared.as_dict(r) for r in fetched[:page_size]]
     next_cursor = None
@@ -318,8 +327,38 @@ def stream(session: Session, prepared: Prepared) -> Iterator[dict[str, Any]]:
         yield prepared.as_dict(row)
 
 
+class _Counts:
+    """Matching-row counts by version and filters, kept for the process: a version's rows never
+    change, so following a keyset cursor page after page counts the filtered rows once, not on
+    every page."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._found: OrderedDict[tuple[int, str, tuple[Filter, ...]], int] = OrderedDict()
+
+    def get(self, session: Session, prepared: Prepared) -> int:
+        if prepared.row_count is not None:
+            return prepared.row_count
+        key = prepared.count_key
+        with self._lock:
+            if key in self._found:
+                self._found.move_to_end(key)
+                return self._found[key]
+        total = repository.count_rows(session, prepared.base)
+        with self._lock:
+            self._found[key] = total
+            while len(self._found) > self._size:
+                self._found.popitem(last=False)
+        return total
+
+
+_counts = _Counts()
+
+
 def count(session: Session, prepared: Prepared) -> int:
-    return repository.count_rows(session, prepared.base)
+    """How many rows match the filters (not the cursor or the page)."""
+    return _counts.get(session, prepared)
 
 
 def iter_version(session: Session, version: DatasetVersion) -> Iterator[tuple[int, dict[str, Any]]]:
