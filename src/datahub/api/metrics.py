@@ -1,17 +1,14 @@
 """Request metrics middleware and the ``GET /metrics`` exposition route.
 
-Requests are counted by route template (bounded label values). Uploads are counted here too,
-from the upload route's status: 201 stored, 200 unchanged (same bytes), 4xx refused, 5xx or an
-interrupted request failed; the stored version's size and row count come from the 201 body.
+Requests are counted by route template (bounded label values). Uploads are counted where they
+happen (:func:`datahub.ingest.upload_jobs.counted_upload`).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import time
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,11 +17,8 @@ from datahub import observability
 from datahub.errors import Unauthenticated
 from datahub.settings import Settings
 
-#: The upload route (``API_PREFIX`` + the datasets router's path), as Starlette reports it.
-UPLOAD_ROUTE = "/api/v1/datasets/{dataset_id}/versions"
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_MAX_CAPTURED_BODY = 1 << 20
 
 
 def route_template(scope: Scope) -> str:
@@ -48,26 +42,8 @@ def route_template(scope: Scope) -> str:
     return template
 
 
-def upload_outcome(status: int | None) -> str:
-    if status == 201:
-        return "stored"
-    if status == 200:
-        return "unchanged"
-    if status is not None and 400 <= status < 500:
-        return "refused"
-    return "failed"
-
-
-def _stored_figures(body: bytes) -> tuple[int, int]:
-    try:
-        version: Any = json.loads(body)
-        return int(version["size"]), int(version["row_count"])
-    except (ValueError, KeyError, TypeError):
-        return 0, 0
-
-
 class MetricsMiddleware:
-    """Counts and times every HTTP request; counts uploads by outcome."""
+    """Counts and times every HTTP request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,22 +55,11 @@ class MetricsMiddleware:
         started = time.perf_counter()
         method = scope["method"] if scope["method"] in _METHODS else "other"
         status: int | None = None
-        body = bytearray()
-
-        def is_upload() -> bool:
-            return method == "POST" and route_template(scope) == UPLOAD_ROUTE
 
         async def send_counted(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif (
-                message["type"] == "http.response.body"
-                and status == 201
-                and len(body) < _MAX_CAPTURED_BODY
-                and is_upload()
-            ):
-                body.extend(message.get("body", b""))
             await send(message)
 
         try:
@@ -105,10 +70,6 @@ class MetricsMiddleware:
             observability.record_request(
                 method, route, status or 500, time.perf_counter() - started
             )
-            if is_upload() and status != 202:  # an upload job counts itself when it ends
-                outcome = upload_outcome(status)
-                size, rows = _stored_figures(bytes(body)) if outcome == "stored" else (0, 0)
-                observability.record_upload(outcome, size=size, rows=rows)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from datahub import observability
@@ -54,6 +55,29 @@ def submit_upload(
     if inline:
         jobs.executor().submit(execute_upload, runtime, job.id, params, ctx)
     return job
+
+
+@contextmanager
+def counted_upload() -> Iterator[Callable[[uploads.Outcome], None]]:
+    """Counts one upload where it happens (``datahub_uploads_total``): stored or unchanged as
+    the outcome handed to the yielded callback says, refused for a 4xx refusal, failed for any
+    other error. An upload handed over to a job is not counted here: the job counts it."""
+    outcomes: list[uploads.Outcome] = []
+    try:
+        yield outcomes.append
+    except DatahubError as exc:
+        observability.record_upload("refused" if 400 <= exc.status < 500 else "failed")
+        raise
+    except BaseException:
+        observability.record_upload("failed")
+        raise
+    for outcome in outcomes:
+        version = outcome.version
+        observability.record_upload(
+            "stored" if outcome.created else "unchanged",
+            size=version.size or 0,
+            rows=version.row_count,
+        )
 
 
 def execute_upload(

@@ -186,22 +186,24 @@ def _ingest(
 async def upload_version(
     dataset_id: str, request: Request, runtime: RuntimeDep, ctx: ContextDep
 ) -> JSONResponse:
-    # Refuse early (before reading the body) when the caller may not publish here.
-    await run_in_threadpool(_check_manager, runtime, ctx, dataset_id)
-    limit = runtime.settings.max_upload_mb << 20
-    with scratch.scratch_dir(runtime.temp_dir, "upload") as folder:
-        upload = await receive(request, folder, limit)
-        if _prefers_async(request):
-            job = await run_in_threadpool(
-                upload_jobs.submit_upload, runtime, ctx, dataset_id, upload
-            )
-            url = str(request.url_for("get_job", job_id=job.id).path)
-            return JSONResponse(
-                {**job.model_dump(mode="json"), "links": {"self": url}},
-                status_code=status.HTTP_202_ACCEPTED,
-                headers={"Location": url, "Preference-Applied": "respond-async"},
-            )
-        outcome = await run_in_threadpool(_ingest, runtime, ctx, dataset_id, upload)
+    with upload_jobs.counted_upload() as counted:
+        # Refuse early (before reading the body) when the caller may not publish here.
+        await run_in_threadpool(_check_manager, runtime, ctx, dataset_id)
+        limit = runtime.settings.max_upload_mb << 20
+        with scratch.scratch_dir(runtime.temp_dir, "upload") as folder:
+            upload = await receive(request, folder, limit)
+            if _prefers_async(request):
+                job = await run_in_threadpool(
+                    upload_jobs.submit_upload, runtime, ctx, dataset_id, upload
+                )
+                url = str(request.url_for("get_job", job_id=job.id).path)
+                return JSONResponse(
+                    {**job.model_dump(mode="json"), "links": {"self": url}},
+                    status_code=status.HTTP_202_ACCEPTED,
+                    headers={"Location": url, "Preference-Applied": "respond-async"},
+                )
+            outcome = await run_in_threadpool(_ingest, runtime, ctx, dataset_id, upload)
+        counted(outcome)
     return JSONResponse(
         outcome.version.model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
