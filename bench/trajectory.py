@@ -161,38 +161,10 @@ def load(settings: Settings, communes: int, years: int, actors: int, secret_acto
                 for a in range(actors)
             ],
         )
-        dataset = Dataset(
-            id=DATASET,
-            title="Bench",
-            description="synthetic",
-            organization_id=ORG,
-            licence_id="etalab-2.0",
-            level="open",
-            kind="emissions",
-            tags=[],
-            provenance={},
-            current_version=1,
+        dataset, version, table, stored = _first_version(
+            session, DATASET, "etalab-2.0", "open", "emissions", COLUMNS
         )
-        session.add(dataset)
-        session.flush()
-        version = DatasetVersion(
-            dataset_id=DATASET,
-            number=1,
-            storage_key="bench",
-            filename="bench.csv",
-            media_type="text/csv",
-            format="csv",
-            size=0,
-            sha256="0" * 64,
-            row_count=0,
-        )
-        session.add(version)
-        session.flush()
-        version.columns = COLUMNS
-        stored = rowstore.layout(COLUMNS)
-        table = rowstore.table(version.id, stored)
         connection = session.connection()
-        rowstore.create(connection, table)
         # The upload's own path: rows go through the loader, the carbon hook watches them.
         watcher = index_version(session, dataset)
         assert watcher is not None
@@ -228,10 +200,11 @@ def load(settings: Settings, communes: int, years: int, actors: int, secret_acto
     runtime.close()
 
 
-def _store(
-    session: Any, dataset_id: str, licence: str, level: str, rows: Iterator[dict[str, Any]]
-) -> None:
-    """Store rows as a dataset's first version and index them through the upload's hook."""
+def _first_version(
+    session: Any, dataset_id: str, licence: str, level: str, kind: str, columns: list[Any]
+) -> tuple[Dataset, DatasetVersion, Any, Any]:
+    """A synthetic dataset with an empty first version and its rows table, as an upload makes
+    them; returns the dataset, the version, the table and its stored column layout."""
     dataset = Dataset(
         id=dataset_id,
         title=dataset_id,
@@ -239,7 +212,7 @@ def _store(
         organization_id=ORG,
         licence_id=licence,
         level=level,
-        kind="emissions",
+        kind=kind,
         tags=[],
         provenance={},
         current_version=1,
@@ -249,7 +222,7 @@ def _store(
     version = DatasetVersion(
         dataset_id=dataset_id,
         number=1,
-        storage_key="bench",
+        storage_key=f"bench-{dataset_id}",
         filename="bench.csv",
         media_type="text/csv",
         format="csv",
@@ -259,11 +232,21 @@ def _store(
     )
     session.add(version)
     session.flush()
-    version.columns = COLUMNS
-    stored = rowstore.layout(COLUMNS)
+    version.columns = columns
+    stored = rowstore.layout(columns)
     table = rowstore.table(version.id, stored)
+    rowstore.create(session.connection(), table)
+    return dataset, version, table, stored
+
+
+def _store(
+    session: Any, dataset_id: str, licence: str, level: str, rows: Iterator[dict[str, Any]]
+) -> None:
+    """Store rows as a dataset's first version and index them through the upload's hook."""
+    dataset, version, table, stored = _first_version(
+        session, dataset_id, licence, level, "emissions", COLUMNS
+    )
     connection = session.connection()
-    rowstore.create(connection, table)
     # The upload's own path: rows go through the loader, the carbon hook watches them.
     watcher = index_version(session, dataset)
     assert watcher is not None
@@ -299,38 +282,10 @@ def load_steering(session: Any, territories: list[dict[str, Any]], years: int) -
     first = 2050 - years + 1
     codes = [t["code"] for t in territories if t["level"] == "epci"]
     codes += [c for c in SCOPES.values() if c not in codes]
-    dataset = Dataset(
-        id=REFERENCE,
-        title="Bench reference",
-        description="synthetic",
-        organization_id=ORG,
-        licence_id="etalab-2.0",
-        level="open",
-        kind="reference_trajectory",
-        tags=[],
-        provenance={},
-        current_version=1,
+    _dataset, version, table, stored = _first_version(
+        session, REFERENCE, "etalab-2.0", "open", "reference_trajectory", REFERENCE_COLUMNS
     )
-    session.add(dataset)
-    session.flush()
-    version = DatasetVersion(
-        dataset_id=REFERENCE,
-        number=1,
-        storage_key="bench-reference",
-        filename="reference.csv",
-        media_type="text/csv",
-        format="csv",
-        size=0,
-        sha256="1" * 64,
-        row_count=0,
-    )
-    session.add(version)
-    session.flush()
-    version.columns = REFERENCE_COLUMNS
-    stored = rowstore.layout(REFERENCE_COLUMNS)
-    table = rowstore.table(version.id, stored)
     connection = session.connection()
-    rowstore.create(connection, table)
     rows = [
         {"year": y, "territory": code, "sector": sector, "value": 1e6 * (2051 - y), "unit": "tCO2e"}
         for code in codes
