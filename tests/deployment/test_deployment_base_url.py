@@ -13,8 +13,14 @@ from tests.deployment.server import Server, environment
 def _links(base: str) -> list[str]:
     licence = httpx.get(f"{base}/api/v1/licenses/shared-charter-1.0", timeout=10).json()
     index = httpx.get(f"{base}/api/v1", timeout=10).json()
-    dcat = httpx.get(f"{base}/api/v1/catalog/dcat", timeout=10).json()
-    return [licence["url"], index["links"]["openapi"], dcat["@id"], dcat["foaf:homepage"]["@id"]]
+    graph = httpx.get(f"{base}/api/v1/catalog/dcat", timeout=10).json()["@graph"]
+    (catalogue,) = (node for node in graph if node.get("@type") == "dcat:Catalog")
+    return [
+        licence["url"],
+        index["links"]["openapi"],
+        catalogue["@id"],
+        catalogue["foaf:homepage"]["@id"],
+    ]
 
 
 @pytest.mark.parametrize("configured", [None, "https://data.agglo-larochelle.example"])
