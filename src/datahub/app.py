@@ -35,6 +35,7 @@ from datahub.api.routes import (
     ogc,
     organizations,
     plans,
+    reference,
     schemas,
     territories,
     trajectories,
@@ -83,6 +84,7 @@ def api_router() -> APIRouter:
         trajectories,
         notifications,
         plans,
+        reference,
         schemas,
     ):
         router.include_router(module.router)

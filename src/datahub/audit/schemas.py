@@ -30,6 +30,7 @@ ACTIONS = (
     "webhook.delete",
     "plan.update",
     "actor_target.update",
+    "reference.update",
 )
 
 

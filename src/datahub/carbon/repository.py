@@ -43,6 +43,7 @@ from datahub.db.models import (
     DatasetVersion,
     Organization,
     PlanVersion,
+    ReferenceDesignation,
     Target,
     Territory,
     TerritoryParent,
@@ -630,3 +631,27 @@ def versions_by_id(session: Session, version_ids: Sequence[int]) -> list[Dataset
         return []
     query = select(DatasetVersion).where(DatasetVersion.id.in_(version_ids))
     return list(session.scalars(query.order_by(DatasetVersion.id)))
+
+
+# --- reference designations (contract §5b) -------------------------------------------------------
+
+
+def designations(session: Session) -> dict[str, frozenset[str]]:
+    """Per reference kind, the datasets an admin designated as the instance's reference."""
+    found: dict[str, set[str]] = {}
+    for kind, dataset_id in session.execute(
+        select(ReferenceDesignation.kind, ReferenceDesignation.dataset_id)
+    ):
+        found.setdefault(kind, set()).add(dataset_id)
+    return {kind: frozenset(ids) for kind, ids in found.items()}
+
+
+def set_designations(session: Session, kind: str, dataset_ids: Sequence[str]) -> None:
+    session.execute(delete(ReferenceDesignation).where(ReferenceDesignation.kind == kind))
+    session.add_all(ReferenceDesignation(kind=kind, dataset_id=d) for d in dataset_ids)
+    session.flush()
+
+
+def dataset_kinds(session: Session, dataset_ids: Sequence[str]) -> dict[str, str]:
+    rows = session.execute(select(Dataset.id, Dataset.kind).where(Dataset.id.in_(dataset_ids)))
+    return dict(rows.tuples().all())

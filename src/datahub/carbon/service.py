@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import project_inputs, repository, steering
+from datahub.carbon import project_inputs, reference_data, repository, steering
 from datahub.carbon.disclosure import Disclosure, Family, Figure, key_of
 from datahub.carbon.indexing import most_specific_first, tco2e_per_unit
 from datahub.carbon.schemas import (
@@ -187,6 +187,24 @@ def _sources(
     return out
 
 
+def _producer(source: Source) -> str | None:
+    return source.current.dataset.organization_id
+
+
+def _applicable(
+    sources: Sequence[Source], producer: str | None, designated: frozenset[str]
+) -> list[Source]:
+    """The reference data that may enter figures of ``producer``'s data (contract §5b): its
+    own datasets first, then those designated as the instance's reference; each most recently
+    updated first."""
+    allowed = [
+        s
+        for s in sources
+        if reference_data.may_apply(s.current.dataset.id, _producer(s), producer, designated)
+    ]
+    return sorted(allowed, key=lambda s: producer is None or _producer(s) != producer)
+
+
 # --- cells --------------------------------------------------------------------------------------
 
 
@@ -236,30 +254,42 @@ def _activity_records(
     factor_sources: Sequence[Source],
     by_version: Mapping[int, Source],
     used: set[int],
+    designated: frozenset[str],
     *,
     strict: bool = True,
 ) -> list[Record]:
-    """Quantities × the factor valid in their year (the most recently updated dataset first).
+    """Quantities × the factor valid in their year, among the factors that may apply to the
+    row's producer (:func:`_applicable`, in that order).
 
     Not ``strict``: a row without a usable factor counts as 0 instead of a 422 (for secrecy
     decisions; every trajectory containing that row is a 422, so it is never shown).
     """
     if not rows:
         return []
-    order = {s.version_id: i for i, s in enumerate(factor_sources)}
     candidates: dict[str, list[repository.FactorRow]] = defaultdict(list)
-    for found in repository.emission_factors(session, list(order), {r[4] for r in rows}):
+    factor_ids = {r[4] for r in rows}
+    for found in repository.emission_factors(
+        session, [s.version_id for s in factor_sources], factor_ids
+    ):
         candidates[found.factor_id].append(found)
-    for options in candidates.values():
-        options.sort(key=lambda option: order[option.version_id])
+    orders: dict[str | None, dict[int, int]] = {}
     multipliers: dict[tuple[int, str, str, int], tuple[float, int | None]] = {}
     out = []
     for version_id, year, sector, actor, factor_id, unit, quantity, first_row in rows:
         key = (version_id, factor_id, unit, year)
         known = multipliers.get(key)
         if known is None:
+            producer = _producer(by_version[version_id])
+            order = orders.get(producer)
+            if order is None:
+                allowed = _applicable(factor_sources, producer, designated)
+                order = orders[producer] = {s.version_id: i for i, s in enumerate(allowed)}
+            options = sorted(
+                (o for o in candidates.get(factor_id, ()) if o.version_id in order),
+                key=lambda option: order[option.version_id],
+            )
             try:
-                known = _multiplier(factor_id, candidates.get(factor_id, ()), unit, year, first_row)
+                known = _multiplier(factor_id, options, unit, year, first_row)
             except DatahubError as exc:
                 if strict:
                     raise _reraise_with_dataset(exc, by_version[version_id]) from None
@@ -335,6 +365,51 @@ def _climate_factors(
         )
     hdd_ref = reference_hdd(hdd, settings.hdd_reference_from, settings.hdd_reference_to)
     return climate_correct(needed, hdd, hdd_ref, shares)
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """The usable datasets of one kind of reference data and the ids designated for it."""
+
+    sources: Sequence[Source]
+    designated: frozenset[str]
+
+    def to(self, producer: str | None) -> list[Source]:
+        return _applicable(self.sources, producer, self.designated)
+
+
+def _by_producer(sources: Iterable[Source]) -> dict[str | None, list[Source]]:
+    out: dict[str | None, list[Source]] = defaultdict(list)
+    for source in sources:
+        out[_producer(source)].append(source)
+    return out
+
+
+def _climate_corrected(
+    session: Session,
+    settings: Settings,
+    climate: _Reference,
+    chain: Sequence[str],
+    records: Sequence[Record],
+    by_version: Mapping[int, Source],
+    used: set[int],
+) -> list[Record]:
+    """Records corrected with the HDD that may apply to each record's producer."""
+    groups: dict[str | None, list[Record]] = defaultdict(list)
+    for record in records:
+        groups[_producer(by_version[record.version_id])].append(record)
+    factors = {
+        producer: _climate_factors(session, settings, climate.to(producer), chain, group, used)
+        for producer, group in groups.items()
+    }
+    return [
+        replace(
+            r,
+            value=r.value
+            * factors[_producer(by_version[r.version_id])].get((r.year, r.sector), 1.0),
+        )
+        for r in records
+    ]
 
 
 # --- sequestration ------------------------------------------------------------------------------
@@ -483,6 +558,7 @@ def _disclosure(
     settings: Settings,
     aggregate: Sequence[Source],
     factor_sources: Sequence[Source],
+    designated: frozenset[str],
     climate: bool,
     basis: Basis,
 ) -> Disclosure:
@@ -500,6 +576,7 @@ def _disclosure(
     key = (
         tuple(sorted(_stamp(s) for s in aggregate)),
         tuple(sorted(_stamp(s) for s in factor_sources)),
+        tuple(sorted(designated)),
         tuple(sorted(shares.items())),
         rule,
         basis,
@@ -507,7 +584,7 @@ def _disclosure(
 
     def compute() -> Disclosure:
         by_version = {s.version_id: s for s in aggregate}
-        figures = _aggregate_figures(session, by_version, factor_sources, basis)
+        figures = _aggregate_figures(session, by_version, factor_sources, designated, basis)
         edges = repository.rollup_ancestors(session, list(by_version))
         return Disclosure(figures, edges, rule, shares)
 
@@ -518,6 +595,7 @@ def _aggregate_figures(
     session: Session,
     by_version: Mapping[int, Source],
     factor_sources: Sequence[Source],
+    designated: frozenset[str],
     basis: Basis,
 ) -> list[Figure]:
     """Every aggregate-only figure at its own territory, in tonnes of its gas."""
@@ -547,7 +625,13 @@ def _aggregate_figures(
         figures.append(figure(scope, record, gas, tonnes))
     activity = repository.own_activity_facts(session, ids("activity"), actors_only=actors_only)
     records = _activity_records(
-        session, [row for _, row in activity], factor_sources, by_version, set(), strict=False
+        session,
+        [row for _, row in activity],
+        factor_sources,
+        by_version,
+        set(),
+        designated,
+        strict=False,
     )
     for (scope, _row), record in zip(activity, records, strict=True):
         figures.append(figure(scope, record, "CO2e", record.value))
@@ -588,6 +672,9 @@ def _compute(
     def of_kind(kind: str) -> list[Source]:
         return [s for s in aux if s.current.dataset.kind == kind]
 
+    designations = repository.designations(session)
+    designated_factors = designations.get("emission_factors", frozenset())
+
     by_version = {s.version_id: s for s in emission_sources}
     emissions_ids = [
         s.version_id for s in emission_sources if s.current.dataset.kind == "emissions"
@@ -607,7 +694,7 @@ def _compute(
     used: set[int] = set()
     records = _emission_records(raw_emissions, gwp_set)
     records += _activity_records(
-        session, raw_activity, of_kind("emission_factors"), by_version, used
+        session, raw_activity, of_kind("emission_factors"), by_version, used, designated_factors
     )
     used.update(r.version_id for r in records)
 
@@ -617,22 +704,15 @@ def _compute(
     chain = _chain(session, home) if home else []
 
     if params.climate_corrected and home:
-        climate_sources = of_kind("climate")
-        factors = _climate_factors(
-            session, settings, climate_sources, [home, *chain], records, used
+        records = _climate_corrected(
+            session,
+            settings,
+            _Reference(of_kind("climate"), designations.get("climate", frozenset())),
+            [home, *chain],
+            records,
+            by_version,
+            used,
         )
-        if factors:
-            records = [
-                Record(
-                    r.version_id,
-                    r.year,
-                    r.sector,
-                    r.ghg,
-                    r.actor,
-                    r.value * factors.get((r.year, r.sector), 1.0),
-                )
-                for r in records
-            ]
 
     cells: dict[tuple[int, str], float] = defaultdict(float)
     contributions: list[Contribution] = []
@@ -653,6 +733,7 @@ def _compute(
             settings,
             [s for s in emission_sources if s.use == "aggregate"],
             of_kind("emission_factors"),
+            designated_factors,
             bool(repository.current_versions(session, ["climate"])),
             params.basis,
         )
@@ -660,25 +741,30 @@ def _compute(
 
     sequestration: dict[int, float] = {}
     if scope.territory and (scope.kind == "territory" or scope.sector == LULUCF):
-        sequestration = _sequestration(
-            session,
-            of_kind("land_use") + of_kind("land_use_change"),
+        land = of_kind("land_use") + of_kind("land_use_change")
+        removal = _Reference(
             of_kind("sequestration_factors"),
-            scope.territory,
-            chain,
-            used,
+            designations.get("sequestration_factors", frozenset()),
         )
-        projects = of_kind("sequestration_project")
-        removal_factors = of_kind("sequestration_factors")
-        if projects and removal_factors:
+        for producer, land_of in _by_producer(land).items():
+            found = _sequestration(
+                session, land_of, removal.to(producer), scope.territory, chain, used
+            )
+            for year, value in found.items():
+                sequestration[year] = sequestration.get(year, 0.0) + value
+        years = {year for year, _ in cells} | set(sequestration)
+        for producer, projects in _by_producer(of_kind("sequestration_project")).items():
+            removal_factors = removal.to(producer)
+            if not removal_factors:
+                continue
             table, _specific, origin = _factor_table(session, removal_factors)
             extra = project_inputs.adjustment(
                 session,
                 [s.version_id for s in projects],
-                [s.version_id for s in of_kind("land_use") + of_kind("land_use_change")],
+                [s.version_id for s in land],
                 table,
                 scope.territory,
-                {year for year, _ in cells} | set(sequestration),
+                years,
             )
             if extra:
                 used.update([s.version_id for s in projects], origin.values())

@@ -9,6 +9,7 @@ from datahub.db.models.carbon import (
     CarbonLandFact,
     CarbonRollupEdge,
     CarbonSequestrationFactor,
+    ReferenceDesignation,
 )
 from datahub.db.models.catalog import Dataset, DatasetTerritory, DatasetVersion
 from datahub.db.models.generation import DataGeneration
@@ -51,6 +52,7 @@ __all__ = [
     "OpenReadCount",
     "Organization",
     "PlanVersion",
+    "ReferenceDesignation",
     "Target",
     "Territory",
     "TerritoryParent",

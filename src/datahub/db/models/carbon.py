@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datahub.db.base import Base
@@ -152,3 +152,15 @@ class CarbonSequestrationFactor(Base):
     key: Mapped[str] = mapped_column(String(40))
     territory: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
+
+
+class ReferenceDesignation(Base):
+    """A dataset an admin has designated as the instance's reference for a kind of reference data
+    (contract §5b): its factors or HDD may enter anyone's figures, not only its producer's."""
+
+    __tablename__ = "reference_designation"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(
+        String(100), ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
+    )
