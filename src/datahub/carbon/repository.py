@@ -654,4 +654,4 @@ def set_designations(session: Session, kind: str, dataset_ids: Sequence[str]) ->
 
 def dataset_kinds(session: Session, dataset_ids: Sequence[str]) -> dict[str, str]:
     rows = session.execute(select(Dataset.id, Dataset.kind).where(Dataset.id.in_(dataset_ids)))
-    return dict(rows.tuples().all())
+    return {row.id: row.kind for row in rows}
