@@ -165,3 +165,26 @@ def test_designations_are_an_admins_and_name_datasets_of_the_kind(
     assert designate(world, "emission_factors", "no-such-dataset").status_code == 422
     assert world.client.get("/api/v1/reference/emission_factors").json()["datasets"] == []
     assert world.client.get("/api/v1/reference/land_use").status_code == 404
+
+
+def test_upload_checks_factors_within_the_producers_scope(
+    world: CarbonWorld, ademe: CarbonWorld, rival: CarbonWorld
+) -> None:
+    reference, _ = ademe.dataset("emission_factors", factors("0,052"))
+    assert designate(world, "emission_factors", reference).status_code == 200
+    # B's "elec" in litres would refuse A's kWh rows at upload, were it in A's scope.
+    rival.dataset(
+        "emission_factors",
+        factors("3", unit="L") + "fioul;Fioul domestique;L;3,2;test\n",
+    )
+    world.dataset("activity", ACTIVITY)
+    # A factor that only B publishes is unknown to A: a 422 naming the row and the field.
+    _, problem = world.dataset(
+        "activity",
+        ACTIVITY + "2019;commune:17300;residential;100;L;fioul\n",
+        expect=422,
+    )
+    assert problem["errors"][0]["row"] == 2
+    assert problem["errors"][0]["field"] == "factor"
+    assert "fioul" in problem["detail"]
+    assert tertiary(world) == pytest.approx(52.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
@@ -175,14 +176,22 @@ def test_activity_unit_mismatch_is_a_422_naming_the_row(world: CarbonWorld) -> N
     assert problem["errors"][0]["field"] == "unit"
     assert "PCS" in problem["detail"]
 
-    # At query time: the factor did not exist at upload, and its unit does not match.
-    activity_id, _ = world.dataset(
-        "activity",
+    # At ingest too: a factor unknown among the producer's own and the reference factors.
+    rows = (
         "year;territory;sector;quantity;unit;factor\n"
         "2019;commune:17300;tertiary;10;kWh;elec\n"
-        "2019;commune:17300;road_transport;500;L;gazole\n",
+        "2019;commune:17300;road_transport;500;L;gazole\n"
     )
-    world.dataset("emission_factors", "id;label;unit;value;source\ngazole;Gazole;kWh;3,17;x\n")
+    _, problem = world.dataset("activity", rows, expect=422)
+    assert problem["errors"][0] == {"row": 2, "field": "factor", "message": ANY}
+    assert "gazole" in problem["detail"]
+
+    # At query time: the factor table changed after the upload, and its unit no longer matches.
+    factors_id, _ = world.dataset(
+        "emission_factors", "id;label;unit;value;source\ngazole;Gazole;L;2,5;x\n"
+    )
+    activity_id, _ = world.dataset("activity", rows)
+    world.upload(factors_id, "id;label;unit;value;source\ngazole;Gazole;kWh;3,17;x\n")
     response = world.client.get(f"/api/v1/territories/{EPCI}/trajectory")
     assert response.status_code == 422
     problem = response.json()

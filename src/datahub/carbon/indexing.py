@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from datahub.carbon import repository
+from datahub.carbon import reference_data, repository
 from datahub.carbon.emission_sums import EmissionSums, emission_facts
 from datahub.carbon.sectors import LAND_USES
 from datahub.carbon.sequestration import (
@@ -325,11 +325,31 @@ def tco2e_per_unit(unit: str, factor: repository.FactorRow, row: int) -> float:
     )
 
 
+@dataclass(frozen=True)
+class FactorScope:
+    """Whose activity is indexed: its factors are its producer's or the designated reference
+    (contract §5b). ``strict`` (at upload): a factor unknown in that scope is a 422."""
+
+    producer: str | None
+    strict: bool = False
+
+
 def check_activity_units(
-    session: Session, pairs: Mapping[tuple[str, str], int], report: Report
+    session: Session,
+    pairs: Mapping[tuple[str, str], int],
+    report: Report,
+    scope: FactorScope,
 ) -> None:
-    """Check each (factor, unit) against the factors known now; UnitMismatch names the row."""
-    versions = [v.version_id for v in repository.current_versions(session, ["emission_factors"])]
+    """Check each (factor, unit) against the factors that may apply now; a mismatch (and, when
+    ``scope.strict``, an unknown factor) is a 422 naming the row."""
+    designated = repository.designations(session).get("emission_factors", frozenset())
+    versions = [
+        v.version_id
+        for v in repository.current_versions(session, ["emission_factors"])
+        if reference_data.may_apply(
+            v.dataset.id, v.dataset.organization_id, scope.producer, designated
+        )
+    ]
     factors = repository.emission_factors(session, versions, {f for f, _ in pairs})
     by_id: dict[str, list[repository.FactorRow]] = defaultdict(list)
     for factor in factors:
@@ -337,6 +357,14 @@ def check_activity_units(
     for (factor_id, unit), row in sorted(pairs.items(), key=lambda item: item[1]):
         candidates = by_id.get(factor_id)
         if not candidates:
+            if scope.strict:
+                message = (
+                    f"unknown emission factor {factor_id!r}: neither in your own emission_factors "
+                    "datasets nor in the instance's reference (GET /reference/emission_factors)"
+                )
+                raise ValidationFailed(
+                    detail=f"row {row}: {message}", errors=[FieldError(row, "factor", message)]
+                )
             report.unknown_factors.add(factor_id)
             continue
         for factor in candidates:
@@ -344,7 +372,12 @@ def check_activity_units(
 
 
 def index_activity(
-    session: Session, version_id: int, rows: Rows, hierarchy: Hierarchy, report: Report
+    session: Session,
+    version_id: int,
+    rows: Rows,
+    hierarchy: Hierarchy,
+    report: Report,
+    scope: FactorScope,
 ) -> None:
     raw: list[tuple[str, str, int, str, str, str, float, int]] = []
     actors: set[str] = set()
@@ -364,7 +397,7 @@ def index_activity(
             actors.add(actor)
         territory, sector = _text(data, "territory"), _text(data, "sector")
         raw.append((territory, sector, _year(data, row), actor, factor, unit, quantity, row))
-    check_activity_units(session, pairs, report)
+    check_activity_units(session, pairs, report, scope)
     located = repository.actor_locations(session, actors) if actors else {}
     groups: dict[tuple[str, str, int, str, str, str], list[float]] = {}
     for territory, sector, year, actor, factor, unit, quantity, row in raw:
@@ -523,12 +556,13 @@ def index_rows(
     version_id: int,
     rows: Rows,
     hierarchy: Hierarchy | None = None,
+    scope: FactorScope | None = None,
 ) -> Report:
     """Index ``rows`` (``(row_number, row)`` pairs) of a version of ``kind``."""
     report = Report()
     tree = hierarchy or Hierarchy.load(session)
     if kind == "activity":
-        index_activity(session, version_id, rows, tree, report)
+        index_activity(session, version_id, rows, tree, report, scope or FactorScope(None))
     elif kind in ("land_use", "land_use_change"):
         index_land(session, version_id, rows, tree, report, change=kind == "land_use_change")
     elif kind == "sequestration_factors":
@@ -548,7 +582,11 @@ GROUPED: Final = {
 
 
 def _index_version_rows(
-    session: Session, kind: str, version_id: int, hierarchy: Hierarchy | None = None
+    session: Session,
+    kind: str,
+    version_id: int,
+    hierarchy: Hierarchy | None = None,
+    scope: FactorScope | None = None,
 ) -> Report:
     if kind == "emissions":
         report = Report()
@@ -558,11 +596,11 @@ def _index_version_rows(
         return report
     if kind not in GROUPED:
         return index_rows(
-            session, kind, version_id, repository.stream_rows(session, version_id), hierarchy
+            session, kind, version_id, repository.stream_rows(session, version_id), hierarchy, scope
         )
     keys, measure = GROUPED[kind]
     groups, missing = repository.grouped_rows(session, version_id, keys, measure)
-    report = index_rows(session, kind, version_id, groups, hierarchy)
+    report = index_rows(session, kind, version_id, groups, hierarchy, scope)
     report.skipped_rows += missing
     return report
 
@@ -589,7 +627,8 @@ class VersionIndexer:
             report = Report()
             index_emission_sums(session, version.id, self.sums, Hierarchy.load(session), report)
         else:
-            report = _index_version_rows(session, self.dataset.kind, version.id)
+            scope = FactorScope(self.dataset.organization_id, strict=True)
+            report = _index_version_rows(session, self.dataset.kind, version.id, scope=scope)
         _stamp(version, report)
         session.flush()
 
@@ -629,7 +668,8 @@ def reindex(session: Session) -> dict[str, int]:
         for current in versions:
             if current.dataset.kind != kind:
                 continue
-            report = _index_version_rows(session, kind, current.version_id, hierarchy)
+            scope = FactorScope(current.dataset.organization_id)
+            report = _index_version_rows(session, kind, current.version_id, hierarchy, scope)
             version = session.get(DatasetVersion, current.version_id)
             if version is not None:
                 _stamp(version, report)
