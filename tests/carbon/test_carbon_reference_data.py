@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from datahub.db.models import AuditEvent
 from datahub.runtime import Runtime
-from tests.carbon.carbon_world import EPCI, CarbonWorld, build_carbon_world, year
+from tests.carbon.carbon_world import EPCI, LA_ROCHELLE, CarbonWorld, build_carbon_world, year
 from tests.conftest import Persona
 
 TRAJECTORY = f"/api/v1/territories/{EPCI}/trajectory"
@@ -188,3 +188,32 @@ def test_upload_checks_factors_within_the_producers_scope(
     assert problem["errors"][0]["field"] == "factor"
     assert "fioul" in problem["detail"]
     assert tertiary(world) == pytest.approx(52.0)
+
+
+def test_a_new_designation_reaches_memoised_secrecy_decisions(
+    world: CarbonWorld, ademe: CarbonWorld, rival: CarbonWorld
+) -> None:
+    reference, _ = ademe.dataset(
+        "emission_factors", factors("0,052") + "gaz;Gaz naturel;kWh PCI;0,227;test\n"
+    )
+    b_table, _ = rival.dataset("emission_factors", factors("52") + "gaz;Gaz;kWh PCI;0,227;t\n")
+    assert designate(world, "emission_factors", reference).status_code == 200
+    for actor in ("X1", "X2", "X3"):
+        world.actor(actor, LA_ROCHELLE, "tertiary")
+    world.dataset(
+        "activity",
+        "year;territory;sector;actor;quantity;unit;factor\n"
+        "2019;commune:17300;tertiary;X1;1000000;kWh;elec\n"
+        "2019;commune:17300;tertiary;X2;1000000;kWh PCI;gaz\n"
+        "2019;commune:17300;tertiary;X3;1000000;kWh PCI;gaz\n",
+        licence="restricted-stat-1.0",
+    )
+    # Reference: 52 + 227 + 227 = 506 t, the largest actor 227 / 506 = 45 % < 85 %: shown.
+    body = world.trajectory(TRAJECTORY, basis="actors")
+    assert year(body, 2019)["breakdown"] == pytest.approx({"tertiary": 506.0})
+    # B's table as reference: X1 has 52 000 t of 52 454 (99 %): the cell is withheld, although
+    # the data versions (what the decisions are memoised on) did not change.
+    assert designate(world, "emission_factors", b_table).status_code == 200
+    body = world.trajectory(TRAJECTORY, basis="actors")
+    assert "tertiary" not in year(body, 2019)["breakdown"]
+    assert {"year": 2019, "key": "tertiary", "reason": "secrecy"} in body["withheld"]
