@@ -1,7 +1,7 @@
 """Reference designations: the datasets an admin made the instance's reference data per kind.
 
 Revision ID: 5b7e0d2a9c14
-Revises: 3f8a2c61d0e7
+Revises: a71c5e0d9b3f
 Create Date: 2026-12-04 05:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5b7e0d2a9c14"
-down_revision: str | None = "3f8a2c61d0e7"
+down_revision: str | None = "a71c5e0d9b3f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
