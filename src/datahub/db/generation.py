@@ -2,8 +2,8 @@
 
 Cached results (trajectory bodies and charts) are keyed on what they were computed from. Most of
 it is in the key already (the dataset versions used, and how); what is not — the territory
-hierarchy, actors, targets, plans, facts rebuilt by a reindex — is covered by the ``carbon``
-counter.
+hierarchy, actors, targets, plans, reference designations, facts rebuilt by a reindex — is
+covered by the ``carbon`` counter.
 Any transaction that writes one of :data:`CARBON_TABLES` (through the ORM or a statement run
 by the session) bumps it just before committing, so a reader that reads the counter first and
 the data second never caches new data under an old number, on any process or host.
@@ -37,6 +37,7 @@ CARBON_TABLES: Final = frozenset(
         "carbon_climate_fact",
         "carbon_emission_factor",
         "carbon_sequestration_factor",
+        "reference_designation",
     }
 )
 _DIRTY: Final = "datahub.generation.dirty"
