@@ -104,8 +104,13 @@ def test_a_trajectory_error_never_quotes_a_row_the_caller_may_not_read(
     """A confidential activity row (litres of "fioul-lourd-site-7") meets a per-kWh factor
     published later: the trajectory cannot be computed. Its producer hears which row and why;
     a signed-in outsider hears only the dataset's id; an anonymous caller, who may not know of
-    the dataset, not even that."""
+    the dataset, not even that. (The factor table exists first, in litres, since an activity row
+    whose factor is unknown is refused at upload; its new version then changes the unit.)"""
     world = build_carbon_world(client, make_user, admin)
+    factors_id, _ = world.dataset(
+        "emission_factors",
+        "id;label;unit;value;source\nelec;Elec;kWh;0,05;x\nfioul-lourd-site-7;F;L;3;x\n",
+    )
     activity_id, _ = world.dataset(
         "activity",
         "year;territory;sector;quantity;unit;factor\n"
@@ -113,8 +118,8 @@ def test_a_trajectory_error_never_quotes_a_row_the_caller_may_not_read(
         "2019;commune:17300;industry;4321;L;fioul-lourd-site-7\n",
         licence="restricted-stat-1.0",
     )
-    world.dataset(
-        "emission_factors",
+    world.upload(
+        factors_id,
         "id;label;unit;value;source\nelec;Elec;kWh;0,05;x\nfioul-lourd-site-7;F;kWh;0,3;x\n",
     )
     path = f"/api/v1/territories/{EPCI}/trajectory"
