@@ -92,7 +92,7 @@ def api_router() -> APIRouter:
 
 
 def _is_upload(method: str, path: str) -> bool:
-    """Version uploads stream their body to disk (any format, JSON included): see api.uploads."""
+    """Version uploads stream their body to disk (any format, JSON included): see edge.uploads."""
     return (
         method == "POST"
         and path.startswith(f"{API_PREFIX}/datasets/")

@@ -56,7 +56,7 @@ from datahub.catalog.sniff import (
     detect_format,
     sniff_csv,
 )
-from datahub.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from datahub.errors import DatahubError, FieldError, UnsupportedMediaType, ValidationFailed
 
 MAX_ERRORS: Final = 100
 BATCH_ROWS: Final = 65_536
@@ -838,3 +838,31 @@ def open_table(
     source = _SOURCES[fmt](path)
     schema = table_schema if table_schema is not None else kinds.table_schema(kind)
     return ParsedTable(source, table_schema=schema, kind=kind)
+
+
+@dataclass(frozen=True)
+class FirstRows:
+    """The first rows of a file as text, numbered as validation errors number them."""
+
+    columns: list[str]
+    rows: list[tuple[int, list[str | None]]]
+
+
+def first_rows(
+    path: Path, *, filename: str | None = None, media_type: str | None = None, limit: int = 10
+) -> FirstRows | None:
+    """The file's first ``limit`` data rows, read as text with no schema (shown beside a
+    refused upload's report); None when the file cannot be read as a table at all."""
+    try:
+        source = _SOURCES[detect_format(path, filename=filename, media_type=media_type)](path)
+        batch = next(_guarded(source), None)
+    except (DatahubError, ValueError, OSError, zipfile.BadZipFile, pa.ArrowException):
+        return None
+    if batch is None:
+        return FirstRows(list(source.names), [])
+    taken = batch.slice(0, limit)
+    columns = [[_to_text(v) for v in column.to_pylist()] for column in taken.columns]
+    rows = [
+        (source.rows.data_row(i), [column[i] for column in columns]) for i in range(taken.num_rows)
+    ]
+    return FirstRows(list(source.names), rows)

@@ -144,12 +144,20 @@ def _unique_id(session: Session, title: str) -> str:
     return candidate
 
 
+def authorize_create(caller: Caller) -> None:
+    """Who may publish a new dataset: producers and admins of an organisation."""
+    if not caller.authenticated:
+        raise Unauthenticated("this operation needs an API token")
+    if caller.role not in ("producer", "admin") or caller.organization_id is None:
+        raise Forbidden("only producers and admins publish datasets")
+
+
 def create(
     session: Session, licences: LicenceRegistry, ctx: RequestContext, data: DatasetCreate
 ) -> DatasetRead:
     caller = ctx.caller
-    if caller.role not in ("producer", "admin") or caller.organization_id is None:
-        raise Forbidden("only producers and admins publish datasets")
+    authorize_create(caller)
+    assert caller.organization_id is not None
     producer = caller.organization_id
     if data.producer is not None and data.producer != producer:
         if not caller.is_admin:

@@ -20,9 +20,10 @@ from datahub import observability
 from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
 from datahub.catalog import uploads
+from datahub.db.models import DatasetVersion
 from datahub.errors import DatahubError
 from datahub.ingest import jobs, queue, repository
-from datahub.ingest.runner import RunnerRuntime
+from datahub.ingest.runner import ProgressCallback, RunnerRuntime
 from datahub.storage import scratch
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,20 @@ def execute_upload(
     return jobs.read_any(runtime, job_id)
 
 
+class _RowsRead:
+    """Reports the rows read so far as the job's progress (their total is known at the end)."""
+
+    def __init__(self, report: ProgressCallback) -> None:
+        self.report = report
+
+    def add(self, batch: Any, first_row: int) -> None:
+        done = first_row + batch.num_rows - 1
+        self.report(done, None, f"{done} rows read")
+
+    def finish(self, version: DatasetVersion) -> None:
+        self.report(version.row_count, version.row_count, f"{version.row_count} rows stored")
+
+
 def _store(
     runtime: RunnerRuntime, job_id: str, params: Mapping[str, Any], ctx: RequestContext
 ) -> uploads.Outcome:
@@ -117,6 +132,7 @@ def _store(
         upload = uploads.Upload(
             path, params["filename"], params["media_type"], params["size"], params["sha256"]
         )
+        progress = _RowsRead(jobs.progress_reporter(runtime, job_id))
         # As for a synchronous upload: a refused attempt is audited on its own.
         with audit.audited_transaction(runtime.transaction) as session:
             outcome = uploads.add_version(
@@ -126,7 +142,7 @@ def _store(
                 ctx,
                 params["dataset"],
                 upload,
-                hooks=runtime.version_hooks,
+                hooks=[*runtime.version_hooks, lambda _s, _d: progress],
             )
             version = outcome.version
             result = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from datahub.db.models import Actor, Target, Territory, TerritoryParent
@@ -28,6 +28,23 @@ def existing_codes(session: Session, codes: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     return set(session.scalars(select(Territory.code).where(Territory.code.in_(wanted))))
+
+
+def suggest(session: Session, text: str, limit: int) -> list[tuple[str, str, str]]:
+    """(code, name, level) of territories whose code starts with, or name contains, ``text``."""
+    needle = text.lower().replace("\\", "").replace("%", "").replace("_", "\\_")
+    query = (
+        select(Territory.code, Territory.name, Territory.level)
+        .where(
+            or_(
+                func.lower(Territory.code).like(f"{needle}%", escape="\\"),
+                func.lower(Territory.name).like(f"%{needle}%", escape="\\"),
+            )
+        )
+        .order_by(func.length(Territory.name), Territory.code)
+        .limit(limit)
+    )
+    return [(code, name, level) for code, name, level in session.execute(query)]
 
 
 def list_page(

@@ -159,6 +159,12 @@ def unknown(session: Session, codes: list[str]) -> list[str]:
     return [c for c in codes if c not in known]
 
 
+def autocomplete(session: Session, text: str, limit: int = 20) -> list[tuple[str, str, str]]:
+    """Territories for an autocomplete: (code, name, level), shortest names first."""
+    text = text.strip()
+    return repository.suggest(session, text, limit) if text else []
+
+
 def inside(session: Session, code: str) -> set[str]:
     """The territory and every territory inside it (just ``{code}`` if it is unknown)."""
     return repository.descendants(session, code)

@@ -25,12 +25,12 @@ from datahub.api.header_values import content_disposition
 from datahub.api.licence_headers import licence_headers
 from datahub.api.pagination import Listing, Page, PageDep, PageLinks, envelope
 from datahub.api.query_names import COLUMN_FILTERS
-from datahub.api.uploads import receive
 from datahub.catalog import datapackage, rows, xlsx_writer
 from datahub.catalog import service as catalog
 from datahub.catalog import uploads as versions
 from datahub.catalog.csv_writer import iter_csv_rows
 from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate, VersionRead
+from datahub.edge.uploads import receive
 from datahub.ingest import upload_jobs
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime

@@ -1,5 +1,6 @@
 """Receiving upload bodies: streamed to a temporary file, hashed on the way, size-limited.
 
+Used by the API's ``POST /datasets/{id}/versions`` and the web page ``/datasets/{id}/upload``.
 The body is never held in memory. A declared ``Content-Length`` over the limit is refused before
 reading anything; a body that grows over it is cut off at the limit.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request
@@ -40,9 +42,23 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
+@dataclass(frozen=True)
+class Received:
+    """The uploaded file, and the multipart body's text fields (a web form's CSRF token)."""
+
+    upload: Upload
+    fields: dict[str, str] = field(default_factory=dict)
+
+
 async def receive(request: Request, folder: Path, limit: int) -> Upload:
     """The uploaded file: multipart field ``file``, or the raw body with its Content-Type."""
+    return (await receive_form(request, folder, limit)).upload
+
+
+async def receive_form(request: Request, folder: Path, limit: int) -> Received:
+    """As :func:`receive`, with the multipart body's other (text) fields."""
     check_declared_size(request, limit)
+    fields: dict[str, str] = {}
     content_type = request.headers.get("content-type", "")
     target = folder / "upload.bin"
     digest, size = hashlib.sha256(), 0
@@ -52,6 +68,7 @@ async def receive(request: Request, folder: Path, limit: int) -> Upload:
             form = await parser.parse()
         except MultiPartException as exc:
             raise BadRequest(f"malformed multipart body: {exc.message}") from None
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         part = form.get("file")
         if not isinstance(part, UploadFile):
             raise BadRequest("the multipart body has no file field named 'file'")
@@ -72,10 +89,11 @@ async def receive(request: Request, folder: Path, limit: int) -> Upload:
         media_type = content_type.split(";")[0].strip() or None
     if size == 0:
         raise BadRequest("the upload is empty")
-    return Upload(
+    upload = Upload(
         path=target,
         filename=filename or "upload",
         media_type=media_type,
         size=size,
         sha256=digest.hexdigest(),
     )
+    return Received(upload, fields)
