@@ -30,6 +30,8 @@ KIND_LABELS: Final = {
     "sequestration_factors": "Facteurs de séquestration",
     "emission_factors": "Facteurs d'émission",
     "climate": "Données climatiques",
+    "reference_trajectory": "Trajectoire de référence",
+    "sequestration_project": "Projet de séquestration",
 }
 TERRITORY_LEVELS: Final = {
     "commune": "Commune",

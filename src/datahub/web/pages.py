@@ -13,13 +13,27 @@ from fastapi.templating import Jinja2Templates
 
 from datahub import __version__
 from datahub.accounts.caller import Caller
+from datahub.catalog import service as catalog
 from datahub.errors import DatahubError
 from datahub.web import fmt, forms
 from datahub.web.signin_limit import TooManyAttempts
 
 TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 TEMPLATES.env.filters.update(fmt.FILTERS)
-TEMPLATES.env.globals.update(version=__version__, level_explained=fmt.LEVEL_EXPLAINED)
+
+
+def _may_publish(caller: Caller) -> bool:
+    """Whether to offer "Publier un jeu de données" (the catalogue's rule, as on the API)."""
+    try:
+        catalog.authorize_create(caller)
+    except DatahubError:
+        return False
+    return True
+
+
+TEMPLATES.env.globals.update(
+    version=__version__, level_explained=fmt.LEVEL_EXPLAINED, may_publish=_may_publish
+)
 
 ERROR_TITLES: Final = {
     400: "Requête incorrecte",

@@ -13,6 +13,7 @@ from datahub.accounts.caller import Caller
 from datahub.catalog import access, kinds, rows
 from datahub.catalog import service as catalog
 from datahub.errors import FieldError, Unauthenticated, ValidationFailed
+from datahub.licensing import policy
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
 from datahub.territories import service as territories
@@ -154,6 +155,7 @@ def dataset(request: Request, dataset_id: str) -> Response:
             **page,
             "operators": fmt.OPERATOR_LABELS,
             "requested": params.get("demande") == "envoyee",
+            "manages": policy.may_manage(caller, page["dataset"].producer),
             "licence_text": runtime.licences.get(page["dataset"].licence.id),
         },
     )

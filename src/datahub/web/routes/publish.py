@@ -153,6 +153,7 @@ def _edit_page(
     extra = {
         "dataset": dataset,
         "history": _licence_history(request, dataset.id),
+        "kinds": None,  # the nature of the rows does not change after creation
         "changed": changed,
     }
     return _form_page(request, "dataset_edit.html", form, errors, extra, status_code=status_code)
