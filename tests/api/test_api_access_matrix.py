@@ -16,7 +16,7 @@ from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from datahub.web.mount import PAGE_MODULES
-from tests.api.world import World, build_world
+from tests.api.world import LICENCE_OF_LEVEL, World, build_world
 from tests.conftest import Persona
 
 PERSONAS = (
@@ -236,6 +236,42 @@ WEB_RULES: dict[tuple[str, str], Rule] = {
 WEB_LISTINGS = {("GET", "/datasets"), ("GET", "/")}
 
 
+def manage_page(level: str, who: str) -> int:
+    """A producer's form: as ``manage``, but an anonymous visitor is sent to sign in."""
+    status = manage(level, who, 200)
+    return 303 if status == 401 else status
+
+
+def publish_page(who: str, ok: int) -> int:
+    """Creating a dataset (no dataset yet): producers and admins, as ``POST /api/v1/datasets``."""
+    if who in ("producer", "admin"):
+        return ok
+    return 401 if who == "anonymous" else 403
+
+
+# The producers' pages (contract §7), each as its API route would answer the same caller.
+WEB_PUBLISH_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/datasets/{dataset_id}/upload"): manage_page,
+    ("POST", "/datasets/{dataset_id}/upload"): lambda lv, who: manage(lv, who, 303),
+    ("GET", "/datasets/{dataset_id}/edit"): manage_page,
+    ("POST", "/datasets/{dataset_id}/edit"): lambda lv, who: manage(lv, who, 303),
+    ("GET", "/datasets/{dataset_id}/delete"): manage_page,
+    ("POST", "/datasets/{dataset_id}/delete"): lambda lv, who: manage(lv, who, 200),
+    ("GET", "/datasets/{dataset_id}/versions/{number}"): metadata,
+    # A job is its creator's (and the admins'), as GET /api/v1/jobs/{id}: 404 for anyone else.
+    ("GET", "/datasets/{dataset_id}/upload/jobs/{job_id}"): lambda lv, who: (
+        200 if who in ("producer", "admin") else 404
+    ),
+}
+WEB_CREATE_RULES: dict[tuple[str, str], Callable[[str], int]] = {
+    ("GET", "/datasets/new"): lambda who: 303 if who == "anonymous" else publish_page(who, 200),
+    ("GET", "/datasets/new/territories"): lambda who: (
+        303 if who == "anonymous" else publish_page(who, 200)
+    ),
+    ("POST", "/datasets/new"): lambda who: publish_page(who, 303),
+}
+
+
 def web_dataset_routes() -> set[tuple[str, str]]:
     """Every page route about datasets, from the page families the web interface mounts."""
     found = set()
@@ -249,8 +285,9 @@ def web_dataset_routes() -> set[tuple[str, str]]:
 
 def test_every_web_dataset_route_has_a_rule() -> None:
     routes = web_dataset_routes()
-    assert set(WEB_RULES) | WEB_LISTINGS <= routes
-    assert not routes - set(WEB_RULES) - WEB_LISTINGS, sorted(routes)
+    ruled = set(WEB_RULES) | WEB_LISTINGS | set(WEB_PUBLISH_RULES) | set(WEB_CREATE_RULES)
+    assert ruled <= routes
+    assert not routes - ruled, sorted(routes - ruled)
 
 
 def _csrf(world: World) -> str:
@@ -290,4 +327,65 @@ def test_web_pages_follow_the_access_table(world: World, level: str) -> None:
         expected = WEB_RULES[("POST", "/datasets/{dataset_id}/access-requests")](level, who)
         if posted.status_code != expected:
             failures.append(f"access request as {who}: {posted.status_code} != {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def _web_call(world: World, method: str, path: str, who: str, level: str) -> int:
+    """One producer's page as ``who`` on a fresh dataset of ``level``; returns the status."""
+    client, producer = world.client, world.personas["producer"]
+    assert producer is not None
+    dataset_id = world.create_dataset(level)
+    world.grant(dataset_id, "grantee")
+    url = path.replace("{dataset_id}", dataset_id).replace("{number}", "1")
+    if "{job_id}" in path:  # the producer's own upload job, stored by the job thread
+        queued = client.post(
+            f"/datasets/{dataset_id}/upload",
+            data={"csrf": _csrf(world), "tache": "1"},
+            files={"file": ("b.csv", b"site;kwh\nC;3,5\n", "text/csv")},
+            headers=producer.headers,
+            follow_redirects=False,
+        )
+        assert queued.status_code == 303, queued.text
+        url = queued.headers["location"]
+    headers = world.headers(who)
+    if method == "GET":
+        return client.get(url, headers=headers, follow_redirects=False).status_code
+    data = {"csrf": _csrf(world)}
+    files = None
+    if path.endswith("/upload"):
+        files = {"file": ("a.csv", f"site;kwh\nC;{len(who)},5\n".encode(), "text/csv")}
+    elif path.endswith("/edit"):
+        data |= {"title": "Titre revu", "licence": LICENCE_OF_LEVEL[level]}
+    elif path.endswith("/delete"):
+        data |= {"confirm": "oui"}
+    posted = client.post(url, data=data, files=files, headers=headers, follow_redirects=False)
+    return posted.status_code
+
+
+@pytest.mark.parametrize("level", ["open", "shared", "restricted"])
+def test_producers_pages_follow_the_access_table(world: World, level: str) -> None:
+    failures = []
+    for (method, path), rule in sorted(WEB_PUBLISH_RULES.items()):
+        for who in PERSONAS:
+            expected = rule(level, who)
+            status = _web_call(world, method, path, who, level)
+            if status != expected:
+                failures.append(f"{method} {path} as {who}: {status} != {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_new_dataset_pages_follow_the_create_rule(world: World) -> None:
+    failures = []
+    for (method, path), rule in sorted(WEB_CREATE_RULES.items()):
+        for who in PERSONAS:
+            headers = world.headers(who)
+            if method == "GET":
+                status = world.client.get(path, headers=headers, follow_redirects=False)
+            else:
+                body = {"title": f"Créé par {who}", "licence": "etalab-2.0", "csrf": _csrf(world)}
+                status = world.client.post(
+                    path, data=body, headers=headers, follow_redirects=False
+                )
+            if status.status_code != rule(who):
+                failures.append(f"{method} {path} as {who}: {status.status_code} != {rule(who)}")
     assert not failures, "\n".join(failures)
