@@ -119,3 +119,73 @@ def test_a_member_finds_filters_reads_and_asks(
     filed = httpx.get(f"{api}/datasets/port-sites/access-requests", headers=producer.headers)
     assert [r["purpose"] for r in filed.json()["data"]] == ["Plan climat d'Aytré"]
     page.close()
+
+
+def test_a_producer_creates_uploads_a_refused_file_then_a_good_one(
+    browser: Any,
+    runtime: Runtime,
+    live_server: LiveServer,
+    make_user: Callable[..., Persona],
+    admin: Persona,
+    tmp_path: Path,
+) -> None:
+    producer = make_user("producer", "port-atlantique", member=True)
+    with runtime.transaction() as session:
+        signin.accept(session, signin.invite(session, producer.email, days=1), PASSWORD)
+    territory = {"code": "epci:241700434", "name": "CA de La Rochelle", "level": "epci"}
+    made = httpx.post(
+        f"{live_server.url}/api/v1/territories", json=territory, headers=admin.headers
+    )
+    assert made.status_code == 201, made.text
+    bad = tmp_path / "refuse.csv"
+    bad.write_text(
+        "year;territory;sector;value;unit\n"
+        "2019;epci:241700434;residential;1200,5;tCO2e\n"
+        "2019;epci:241700434;road_transport;beaucoup;tCO2e\n",
+        encoding="utf-8",
+    )
+    good = tmp_path / "inventaire.csv"
+    good.write_text(bad.read_text(encoding="utf-8").replace("beaucoup", "3000"), "utf-8")
+    base = live_server.url
+    page = browser.new_page()
+    page.goto(base + "/login")
+    page.get_by_label("Adresse électronique").fill(producer.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Publier un jeu de données").first.click()
+    page.wait_for_url("**/datasets/new")
+    _axe(page, "publish-new")
+    page.get_by_label("Titre", exact=False).first.fill("Inventaire du port")
+    page.get_by_label("Nature des données").select_option("emissions")
+    page.get_by_label("Territoires couverts").fill("epci:241700434")
+    page.get_by_label("Début").fill("2019")
+    page.get_by_label("Fin", exact=True).fill("2019")
+    page.get_by_label("Restricted data licence 1.0 with publication", exact=False).check()
+    page.get_by_role("button", name="Créer le jeu de données").click()
+    page.wait_for_url("**/datasets/inventaire-du-port/upload?cree=1")
+    _axe(page, "publish-upload")
+    # A refused file: the report names row 2 and the field, beside the file's first rows.
+    page.locator("#file").set_input_files(str(bad))
+    page.get_by_role("button", name="Déposer la version").click()
+    page.wait_for_selector("text=Rien n'a été enregistré.")
+    row = page.locator("table.errors tbody tr").first
+    assert row.locator("td").all_inner_texts()[:2] == ["2", "value"]
+    assert page.locator("table.refused tr.bad td.bad-cell").inner_text() == "beaucoup"
+    _axe(page, "publish-refused")
+    # A good one: the new version.
+    page.locator("#file").set_input_files(str(good))
+    page.get_by_role("button", name="Déposer la version").click()
+    page.wait_for_url("**/datasets/inventaire-du-port/versions/1?nouvelle=1")
+    assert "La version 1 est enregistrée : 2 lignes" in page.inner_text("main")
+    _axe(page, "publish-version")
+    page.get_by_role("link", name="Voir le jeu de données").click()
+    page.wait_for_url("**/datasets/inventaire-du-port")
+    page.get_by_role("link", name="Modifier").click()
+    _axe(page, "publish-edit")
+    page.get_by_label("Territorial data-sharing charter licence", exact=False).check()
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    page.wait_for_selector("text=La licence a été changée")
+    assert page.locator("table tr.fresh td").nth(3).inner_text() == "shared-charter-1.0"
+    page.get_by_role("link", name="Supprimer ce jeu de données", exact=False).click()
+    _axe(page, "publish-delete")
+    page.close()
