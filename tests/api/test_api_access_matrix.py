@@ -383,9 +383,7 @@ def test_the_new_dataset_pages_follow_the_create_rule(world: World) -> None:
                 status = world.client.get(path, headers=headers, follow_redirects=False)
             else:
                 body = {"title": f"Créé par {who}", "licence": "etalab-2.0", "csrf": _csrf(world)}
-                status = world.client.post(
-                    path, data=body, headers=headers, follow_redirects=False
-                )
+                status = world.client.post(path, data=body, headers=headers, follow_redirects=False)
             if status.status_code != rule(who):
                 failures.append(f"{method} {path} as {who}: {status.status_code} != {rule(who)}")
     assert not failures, "\n".join(failures)

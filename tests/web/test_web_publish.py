@@ -159,7 +159,7 @@ def test_creation_refuses_without_csrf_and_names_fields_in_french(
     assert "Titre : ce champ est obligatoire" in bad.text
     assert "Territoires : code de territoire invalide" in bad.text
     assert "Licence : ce champ est obligatoire" in bad.text
-    assert "Ce que j&#39;ai tapé" in bad.text  # escaped in the textarea  # what the user typed is kept
+    assert "Ce que j&#39;ai tapé" in bad.text  # what the user typed is kept (escaped)
     assert 'value="epci:241700434, nulle-part"' in bad.text
     assert 'aria-invalid="true"' in bad.text
     # A well-formed code that names no territory: the service's check, said in French.
@@ -362,16 +362,19 @@ def test_edit_licence_change_shows_its_audit_entry_and_equals_the_api(
     empty = client.post("/datasets/inventaire-du-port/edit", data={**body, "title": " "})
     assert empty.status_code == 422
     assert "Titre : ce champ est obligatoire" in empty.text
-    assert client.get("/api/v1/datasets/inventaire-du-port", headers=producer.headers).json()[
-        "licence"
-    ]["id"] == "restricted-stat-1.0"
+    assert (
+        client.get("/api/v1/datasets/inventaire-du-port", headers=producer.headers).json()[
+            "licence"
+        ]["id"]
+        == "restricted-stat-1.0"
+    )
     changed = client.post("/datasets/inventaire-du-port/edit", data=body, follow_redirects=False)
     assert changed.status_code == 303
     assert changed.headers["location"] == "/datasets/inventaire-du-port/edit?modifie=licence"
     page = client.get(changed.headers["location"]).text
     assert "La licence a été changée" in page
     [event] = _events(client, admin, action="dataset.licence_change")
-    assert f"<th scope=\"row\">{event['seq']}</th>" in page
+    assert f'<th scope="row">{event["seq"]}</th>' in page
     assert "<td>restricted-stat-1.0</td><td>shared-charter-1.0</td>" in page
     assert event["hash"][:16] in page
     read = client.get("/api/v1/datasets/inventaire-du-port", headers=producer.headers).json()
@@ -406,7 +409,8 @@ def test_delete_asks_for_confirmation_then_deletes_as_the_api(
     )
     assert unconfirmed.status_code == 303
     assert _datasets(client, admin) == ["inventaire-du-port"]
-    assert client.post("/datasets/inventaire-du-port/delete", data={"confirm": "oui"}).status_code == 403
+    no_token = client.post("/datasets/inventaire-du-port/delete", data={"confirm": "oui"})
+    assert no_token.status_code == 403
     deleted = client.post(
         "/datasets/inventaire-du-port/delete", data={"csrf": token, "confirm": "oui"}
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from datahub.catalog.schemas import DatasetCreate, DatasetRead, DatasetUpdate
 from datahub.errors import DatahubError
@@ -25,6 +25,7 @@ LABELS: Final = {
     "end": "Fin de la période",
     "licence": "Licence",
 }
+M = TypeVar("M", bound=BaseModel)
 _SPLIT = re.compile(r"[,;\s]+")
 TERRITORY_HINT: Final = "un code de la forme niveau:code, par exemple epci:241700434"
 
@@ -72,7 +73,8 @@ class DatasetForm:
 
     def to_create(self) -> DatasetCreate:
         """The API's create body; raises :class:`FormErrors`."""
-        return _checked(DatasetCreate, {**self._body(), "kind": self.kind.strip() or "generic"})
+        body = {**self._body(), "kind": self.kind.strip() or "generic"}
+        return _checked(DatasetCreate, body)
 
     def to_update(self) -> DatasetUpdate:
         """The API's update body (every field of the form is sent); raises :class:`FormErrors`."""
@@ -116,7 +118,7 @@ def _message(field: str, error: Any) -> str:
     return "valeur invalide"
 
 
-def _checked(model: type[Any], body: dict[str, Any]) -> Any:
+def _checked(model: type[M], body: dict[str, Any]) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
