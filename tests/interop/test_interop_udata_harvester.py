@@ -39,8 +39,10 @@ LICENCES = ROOT / "tests/data/connectors/data_gouv/datasets_licenses.json"
 PUBLISHER = "Grand Port maritime de La Rochelle"
 
 
-def _udata_python() -> Path:
-    """The udata venv's interpreter: skip without it locally, fail without it in CI."""
+@pytest.fixture
+def udata_python() -> Path:
+    """The udata venv's interpreter: skip without it locally, fail without it in CI (before the
+    hub is set up)."""
     named = os.environ.get("DATAHUB_UDATA_PYTHON")
     python = Path(named) if named else ROOT / ".venv-udata/bin/python"
     if not python.exists():
@@ -114,8 +116,7 @@ def port_datasets(
     return licences
 
 
-def _harvest(hub: LiveServer) -> dict[str, Any]:
-    python = _udata_python()
+def _harvest(python: Path, hub: LiveServer, folder: Path) -> dict[str, Any]:
     catalogue = f"{hub.url}/api/v1/catalog/dcat.jsonld"
     done = subprocess.run(
         [
@@ -133,7 +134,9 @@ def _harvest(hub: LiveServer) -> dict[str, Any]:
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "PYTHONPATH": ""},  # udata's environment, not the project's
+        # udata's environment, not the project's; udata reads ./udata.cfg or $UDATA_SETTINGS.
+        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "UDATA_SETTINGS")},
+        cwd=folder,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary: dict[str, Any] = json.loads(done.stdout)
@@ -151,9 +154,11 @@ def _bounds(spatial: dict[str, Any]) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def test_udata_harvests_the_hub(hub: LiveServer, port_datasets: dict[str, str]) -> None:
+def test_udata_harvests_the_hub(
+    udata_python: Path, hub: LiveServer, port_datasets: dict[str, str], tmp_path: Path
+) -> None:
     """One harvest (udata's start-up is the slow part), three readings of it."""
-    harvested = _harvest(hub)
+    harvested = _harvest(udata_python, hub, tmp_path)
     _datasets_as_described(harvested, hub)
     _resources_as_served(harvested, hub)
     _default_profile_fails_in_udata(harvested)
