@@ -16,7 +16,7 @@ from datahub.app import create_app
 from datahub.runtime import Runtime
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -32,9 +32,10 @@ class LiveServer:
         return f"http://{self.host}:{self.port}"
 
 
-def serve(runtime: Runtime) -> Iterator[LiveServer]:
-    """The app served by uvicorn on a loopback port (raw sockets need a real server)."""
-    port = _free_port()
+def serve(runtime: Runtime, port: int | None = None) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a loopback port (raw sockets need a real server); ``port``
+    for a runtime whose ``base_url`` names it."""
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
     )

@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
 from tests.api.world import World, build_world
 from tests.conftest import Persona
@@ -160,6 +161,27 @@ def test_what_udata_reads(world: World) -> None:
     # The catalogue has a publisher too.
     catalogue = URIRef("http://127.0.0.1:8000/api/v1/catalog/dcat")
     assert (graph.value(catalogue, DCTERMS.publisher), RDF.type, FOAF.Agent) in graph
+
+
+def test_datagouv_profile_differs_only_in_the_checksum_datatype(world: World) -> None:
+    """``profile=datagouv`` (what data.gouv.fr registers: its harvester reads an xsd:hexBinary
+    as bytes and fails) is the default graph with the checksum as a plain literal."""
+    _publish(world)
+    default = _catalogue(world, path=".jsonld")
+    datagouv = _catalogue(world, path=".jsonld?profile=datagouv")
+    digest = next(default.objects(None, SPDX.checksumValue))
+    assert digest.datatype == XSD.hexBinary
+    plain = next(datagouv.objects(None, SPDX.checksumValue))
+    assert plain.datatype is None
+    assert str(plain) == str(digest)
+    for subject, predicate, _digest in list(default.triples((None, SPDX.checksumValue, None))):
+        default.set((subject, predicate, Literal(str(digest))))
+    assert isomorphic(default, datagouv)  # nothing else differs
+    for path in ("?profile=datagouv", ".ttl?profile=datagouv", ".rdf?profile=datagouv"):
+        assert next(_catalogue(world, path=path).objects(None, SPDX.checksumValue)).datatype is None
+    refused = world.client.get("/api/v1/catalog/dcat?profile=udata")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "profile"
 
 
 def test_negotiation_and_extensions(world: World) -> None:

@@ -11,6 +11,12 @@ data.gouv.fr's udata harvester, which
 - reads spatial coverage from GeoJSON literals under ``dct:spatial``: ``dcat:bbox`` is one.
 Access levels map to the EU access-right vocabulary (open → PUBLIC, shared → RESTRICTED,
 restricted → NON_PUBLIC).
+
+The two readers disagree on one term, so the catalogue has two profiles that differ only there.
+The shapes require ``spdx:checksumValue`` typed ``xsd:hexBinary`` (``dcat-ap``, the default).
+udata reads that literal through rdflib, which decodes a hexBinary into bytes; its string field
+refuses them and the whole dataset fails to harvest. ``datagouv`` gives the same value as a plain
+literal, which udata stores as the resource's SHA-256.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ FILE_TYPE: Final = "http://publications.europa.eu/resource/authority/file-type/"
 ACCESS_RIGHT: Final = "http://publications.europa.eu/resource/authority/access-right/"
 GEOJSON_LITERAL: Final = URIRef(IANA + "application/vnd.geo+json")
 ACCESS_RIGHTS: Final = {"open": "PUBLIC", "shared": "RESTRICTED", "restricted": "NON_PUBLIC"}
+#: The catalogue's profiles, the default first (see the module's docstring).
+PROFILES: Final = ("dcat-ap", "datagouv")
 #: Stored formats: (IANA media type, EU file type).
 FORMATS: Final = {
     "csv": ("text/csv", "CSV"),
@@ -45,7 +53,9 @@ FORMATS: Final = {
 
 
 class _Builder:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, profile: str) -> None:
+        assert profile in PROFILES, profile
+        self.profile = profile
         self.base = base_url.rstrip("/")
         self.api = f"{self.base}/api/v1"
         self.graph = Graph(bind_namespaces="none")
@@ -219,13 +229,20 @@ class _Builder:
                 self.typed(str(SPDX.checksumAlgorithm_sha256), SPDX.ChecksumAlgorithm),
             )
         )
-        graph.add((checksum, SPDX.checksumValue, Literal(version.sha256, datatype=XSD.hexBinary)))
+        digest = (
+            Literal(version.sha256, datatype=XSD.hexBinary)
+            if self.profile == "dcat-ap"
+            else Literal(version.sha256)
+        )
+        graph.add((checksum, SPDX.checksumValue, digest))
         for distribution in (rows, api, original):
             graph.add((node, DCAT.distribution, distribution))
 
 
-def catalogue(base_url: str, title: str, entries: list[CatalogueEntry]) -> Graph:
-    builder = _Builder(base_url)
+def catalogue(
+    base_url: str, title: str, entries: list[CatalogueEntry], profile: str = PROFILES[0]
+) -> Graph:
+    builder = _Builder(base_url, profile)
     graph = builder.graph
     node = builder.typed(f"{builder.api}/catalog/dcat", DCAT.Catalog)
     graph.add((node, DCTERMS.title, Literal(title)))

@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ from datahub.carbon import service as carbon
 from datahub.carbon.schemas import TargetWrite
 from datahub.carbon.sectors import EMISSION_SECTORS
 from datahub.catalog import service as catalog
-from datahub.catalog.schemas import DatasetCreate
+from datahub.catalog.schemas import DatasetCreate, TemporalCoverage
 from datahub.catalog.uploads import Upload, add_version
 from datahub.errors import NotFound
 from datahub.runtime import Runtime
@@ -210,6 +211,12 @@ class DemoDataset:
     licence: str
     kind: str
     body: Callable[[], bytes]
+    #: Rows for every demo year (``YEARS``); a factor table holds for no year in particular.
+    yearly: bool = True
+
+
+#: The years the demo's yearly datasets cover, as harvesters read them (``dct:temporal``).
+COVERAGE: Final = TemporalCoverage(start=date(YEARS[0], 1, 1), end=date(YEARS[-1], 12, 31))
 
 
 DATASETS: Final = (
@@ -255,6 +262,7 @@ DATASETS: Final = (
             ["land_use", "from_land_use", "to_land_use", "territory", "value", "unit"],
             factor_rows(),
         ),
+        yearly=False,
     ),
     DemoDataset(
         "demo-sites-industriels-la-rochelle",
@@ -363,6 +371,7 @@ def _datasets(runtime: Runtime, ctx: RequestContext, report: DemoReport) -> None
                             kind=spec.kind,
                             tags=[DEMO_TAG, "climat"],
                             territories=[EPCI],
+                            temporal_coverage=COVERAGE if spec.yearly else None,
                         ),
                     )
                     report.created.append(spec.id)

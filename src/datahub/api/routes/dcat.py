@@ -2,13 +2,15 @@
 
 ``/catalog/dcat`` negotiates (``Accept`` or ``format=``); ``/catalog/dcat.jsonld``, ``.ttl`` and
 ``.rdf`` name their format in the URL, for harvesters that tell a format by its extension.
+``profile=datagouv`` is the catalogue data.gouv.fr's harvester stores whole (see
+``datahub.catalog.dcat``); the default is DCAT-AP 3 as its SHACL shapes read it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from datahub.api.deps import ContextDep, LicencesDep, SessionDep, SettingsDep
@@ -20,6 +22,17 @@ router = APIRouter(prefix="/catalog", tags=["catalogue"])
 
 #: rdflib's serializer per format; ``json`` is JSON-LD for clients that only ask for JSON.
 SERIALIZERS = {"jsonld": "json-ld", "json": "json-ld", "ttl": "turtle", "rdf": "pretty-xml"}
+
+
+Profile = Annotated[
+    str,
+    Query(
+        pattern=f"^({'|'.join(dcat.PROFILES)})$",
+        json_schema_extra={"enum": list(dcat.PROFILES)},
+        description="`dcat-ap` (DCAT-AP 3, the default) or `datagouv`: the same graph with the "
+        "checksum as the plain literal data.gouv.fr's harvester stores.",
+    ),
+]
 
 
 def _schema(fmt: str) -> dict[str, str]:
@@ -35,10 +48,15 @@ CONTENT = {
 
 
 def _serve(
-    fmt: str, session: SessionDep, licences: LicencesDep, settings: SettingsDep, ctx: ContextDep
+    fmt: str,
+    profile: str,
+    session: SessionDep,
+    licences: LicencesDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> Response:
     entries = catalog.harvestable(session, licences, ctx.caller)
-    graph = dcat.catalogue(settings.base_url, settings.instance_name, entries)
+    graph = dcat.catalogue(settings.base_url, settings.instance_name, entries, profile)
     if SERIALIZERS[fmt] == "json-ld":
         body = graph.serialize(format="json-ld", encoding="utf-8", auto_compact=True)
     else:
@@ -59,15 +77,20 @@ def dcat_catalogue(
     licences: LicencesDep,
     settings: SettingsDep,
     ctx: ContextDep,
+    profile: Profile = dcat.PROFILES[0],
 ) -> Response:
-    return _serve(fmt.name, session, licences, settings, ctx)
+    return _serve(fmt.name, profile, session, licences, settings, ctx)
 
 
 def _fixed(extension: str) -> None:
     def serve(
-        session: SessionDep, licences: LicencesDep, settings: SettingsDep, ctx: ContextDep
+        session: SessionDep,
+        licences: LicencesDep,
+        settings: SettingsDep,
+        ctx: ContextDep,
+        profile: Profile = dcat.PROFILES[0],
     ) -> Response:
-        return _serve(extension, session, licences, settings, ctx)
+        return _serve(extension, profile, session, licences, settings, ctx)
 
     router.add_api_route(
         f"/dcat.{extension}",
