@@ -36,7 +36,7 @@ def emails_of(session: Session, user_ids: Collection[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     rows = session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
 
 
 def get_user(session: Session, user_id: int) -> User | None:
