@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from datahub.app import create_app
 from datahub.db.models import AuditEvent, Grant
 from datahub.runtime import Runtime, build_runtime, notification_delivery
 from datahub.settings import Settings
