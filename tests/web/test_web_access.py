@@ -111,14 +111,18 @@ def _request(world: World, who: str, dataset_id: str, purpose: str = "Plan clima
     return int(filed.json()["id"])
 
 
-def test_anonymous_callers_are_sent_to_sign_in(client: TestClient) -> None:
+def test_anonymous_callers_are_sent_to_sign_in(world: World) -> None:
+    client = world.client
     for page in ("/access-requests", "/me"):
         moved = client.get(page, follow_redirects=False)
         assert moved.status_code == 303
         assert moved.headers["location"] == f"/login?next={page}"
-    # A form posted without a session is the API's 401, as a French page.
+    # A decision posted without signing in is the API's answer (401), as a French page.
+    request_id = _request(world, "member", world.create_dataset("shared"))
+    api = client.post(f"/api/v1/access-requests/{request_id}/approve")
+    assert api.status_code == 401
     token = csrf_of(client.get("/login").text)
-    refused = client.post("/access-requests/1/approve", data={"csrf": token})
+    refused = client.post(f"/access-requests/{request_id}/approve", data={"csrf": token})
     assert refused.status_code == 401
     assert "Connexion nécessaire" in refused.text
 
