@@ -41,6 +41,7 @@ from datahub.api.routes import (
     trajectories,
     users,
 )
+from datahub.api.token_use import TokenUseMiddleware
 from datahub.audit.sealer import PeriodicSealer
 from datahub.ingest import upload_jobs
 from datahub.ingest.queue import Sweeper
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.charts = ChartRenderer(settings.chart_processes)
     problems.install(app, settings.base_url)
     # Innermost first: the guards answer inside the request id, security and CORS headers.
+    app.add_middleware(TokenUseMiddleware)  # writes a token's last use after the response
     app.add_middleware(JsonBodyGuardMiddleware, exempt=_is_upload)
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(HeadAsGetMiddleware)  # inside the metrics and rate limit: counted

@@ -19,6 +19,7 @@ from datahub.web.mount import PAGE_MODULES
 from tests.api.world import LICENCE_OF_LEVEL, World, build_world
 from tests.conftest import Persona
 
+
 PERSONAS = (
     "anonymous",
     "non_member",
@@ -232,8 +233,16 @@ WEB_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/datasets/{dataset_id}/access-requests"): lambda lv, who: (
         401 if who == "anonymous" else metadata(lv, who, ok=303)
     ),
+    # The forms of /access-requests: the API's rules for the same actions (303: done).
+    ("POST", "/access-requests/{request_id}/approve"): lambda lv, who: manage(lv, who, 303),
+    ("POST", "/access-requests/{request_id}/deny"): lambda lv, who: manage(lv, who, 303),
+    ("POST", "/datasets/{dataset_id}/grants/{grant_id}/revoke"): lambda lv, who: manage(
+        lv, who, 303
+    ),
 }
-WEB_LISTINGS = {("GET", "/datasets"), ("GET", "/")}
+#: Pages listing datasets (or, for /access-requests, the requests on them): checked by whether
+#: the dataset appears.
+WEB_LISTINGS = {("GET", "/datasets"), ("GET", "/"), ("GET", "/access-requests")}
 
 
 def manage_page(level: str, who: str) -> int:
@@ -278,7 +287,7 @@ def web_dataset_routes() -> set[tuple[str, str]]:
     for module in PAGE_MODULES:
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
-            if "dataset" in route.path or route.path == "/":
+            if "dataset" in route.path or "access-request" in route.path or route.path == "/":
                 found.update((method, route.path) for method in route.methods)
     return found
 
@@ -386,4 +395,98 @@ def test_the_new_dataset_pages_follow_the_create_rule(world: World) -> None:
                 status = world.client.post(path, data=body, headers=headers, follow_redirects=False)
             if status.status_code != rule(who):
                 failures.append(f"{method} {path} as {who}: {status.status_code} != {rule(who)}")
+    assert not failures, "\n".join(failures)
+
+
+def _web_form(world: World, who: str, path: str, level: str) -> int:
+    """Submit one /access-requests form as ``who`` on a fresh dataset of ``level``."""
+    client, producer = world.client, world.personas["producer"]
+    assert producer is not None
+    dataset_id = world.create_dataset(level)
+    world.grant(dataset_id, "grantee")
+    url = path.replace("{dataset_id}", dataset_id)
+    if "{grant_id}" in path:
+        url = url.replace("{grant_id}", str(world.grant(dataset_id, "member")))
+    if "{request_id}" in path:
+        filed = client.post(
+            f"/api/v1/datasets/{dataset_id}/access-requests",
+            json={"purpose": "Plan climat"},
+            headers=world.headers("non_member"),
+        )
+        assert filed.status_code == 201, filed.text
+        url = url.replace("{request_id}", str(filed.json()["id"]))
+    form = {"csrf": _csrf(world), "reason": "hors périmètre"}
+    response = client.post(url, data=form, headers=world.headers(who), follow_redirects=False)
+    if response.status_code >= 400:
+        assert "1,5" not in response.text, (path, who)
+    return response.status_code
+
+
+@pytest.mark.parametrize("level", ["open", "shared", "restricted"])
+def test_web_access_forms_and_listing_follow_the_access_table(world: World, level: str) -> None:
+    failures = []
+    forms = [key for key in WEB_RULES if key[1].startswith("/access-requests/")]
+    forms.append(("POST", "/datasets/{dataset_id}/grants/{grant_id}/revoke"))
+    for method, path in forms:
+        for who in PERSONAS:
+            expected = WEB_RULES[(method, path)](level, who)
+            status = _web_form(world, who, path, level)
+            if status != expected:
+                failures.append(f"{method} {path} as {who}: {status} != {expected}")
+    # /access-requests lists a dataset's requests and grants to those who manage it only.
+    dataset_id = world.create_dataset(level)
+    world.grant(dataset_id, "grantee")
+    for who in PERSONAS:
+        page = world.client.get(
+            "/access-requests", headers=world.headers(who), follow_redirects=False
+        )
+        if who == "anonymous":
+            if page.status_code != 303:
+                failures.append(f"/access-requests as anonymous: {page.status_code} != 303")
+            continue
+        listed = f'href="/datasets/{dataset_id}"' in page.text
+        if page.status_code != 200 or listed is not (who in ("producer", "admin")):
+            failures.append(f"/access-requests as {who}: {page.status_code}, listed={listed}")
+    assert not failures, "\n".join(failures)
+
+
+#: The account pages are about the caller, not a dataset: (anonymous, signed-in by a token).
+WEB_ACCOUNT_RULES: dict[tuple[str, str], tuple[int, int]] = {
+    ("GET", "/me"): (303, 200),
+    # Tokens are minted from a password session only, never by another token.
+    ("POST", "/me/tokens"): (401, 403),
+    # Another user's token is not found, as it would not be for its owner's own id.
+    ("POST", "/me/tokens/{token_id}/revoke"): (401, 404),
+}
+
+
+def test_web_account_pages_follow_their_rules(world: World) -> None:
+    account_routes = {
+        (method, route.path)
+        for module in PAGE_MODULES
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/me")
+        for method in route.methods
+    }
+    assert account_routes == set(WEB_ACCOUNT_RULES)
+    other = world.personas["admin"]
+    assert other is not None
+    listed = world.client.get("/api/v1/users/1/tokens", headers=other.headers).json()
+    someone_elses = listed["data"][0]["id"]
+    failures = []
+    for (method, path), (anonymous, signed_in) in WEB_ACCOUNT_RULES.items():
+        url = path.replace("{token_id}", str(someone_elses))
+        for who in PERSONAS:
+            expected = anonymous if who == "anonymous" else signed_in
+            if who == "admin" and "{token_id}" in path:
+                continue  # the admin's own token: revoking it is the owner's right
+            response = world.client.request(
+                method,
+                url,
+                data={"csrf": _csrf(world), "label": "x"} if method == "POST" else None,
+                headers=world.headers(who),
+                follow_redirects=False,
+            )
+            if response.status_code != expected:
+                failures.append(f"{method} {path} as {who}: {response.status_code} != {expected}")
     assert not failures, "\n".join(failures)

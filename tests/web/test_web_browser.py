@@ -189,3 +189,85 @@ def test_a_producer_creates_uploads_a_refused_file_then_a_good_one(
     page.get_by_role("link", name="Supprimer ce jeu de données", exact=False).click()
     _axe(page, "publish-delete")
     page.close()
+
+
+def _sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_selector(f"text={email}")
+
+
+def test_a_producer_grants_access_with_an_expiry_and_the_member_reads(
+    browser: Any,
+    runtime: Runtime,
+    live_server: LiveServer,
+    make_user: Callable[..., Persona],
+) -> None:
+    member = make_user("analyst", "bureau-etudes", member=False)
+    producer = make_user("producer", "port-atlantique", member=True)
+    with runtime.transaction() as session:
+        for persona in (member, producer):
+            signin.accept(session, signin.invite(session, persona.email, days=1), PASSWORD)
+    api, base = f"{live_server.url}/api/v1", live_server.url
+    created = httpx.post(
+        f"{api}/datasets",
+        json={"id": "port-flux", "title": "Flux du port", "licence": "shared-charter-1.0"},
+        headers=producer.headers,
+    )
+    assert created.status_code == 201, created.text
+    uploaded = httpx.post(
+        f"{api}/datasets/port-flux/versions",
+        content=b"quai;tonnes\nNord;1234,5\n",
+        headers={**producer.headers, "Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    # A non-member asks for the shared data from its page, then finds the request as sent.
+    asking = browser.new_context().new_page()
+    _sign_in(asking, base, member.email)
+    asking.goto(base + "/datasets/port-flux")
+    assert asking.locator("text=1\u202f234,5").count() == 0
+    asking.get_by_label("Usage prévu").fill("Bilan carbone du bureau d'études")
+    asking.get_by_role("button", name="Demander l'accès").click()
+    asking.wait_for_selector("text=transmise au producteur")
+    asking.get_by_role("link", name="Demandes d'accès").click()
+    asking.wait_for_url("**/access-requests")
+    assert asking.locator("section[aria-labelledby=envoyees] table").count() == 1
+    assert "en attente" in asking.locator("section[aria-labelledby=envoyees]").inner_text()
+    _axe(asking, "access-requests-sent")
+    # The producer approves until a date, in the browser.
+    deciding = browser.new_context().new_page()
+    _sign_in(deciding, base, producer.email)
+    deciding.get_by_role("link", name="Demandes d'accès").click()
+    deciding.wait_for_url("**/access-requests")
+    _axe(deciding, "access-requests-received")
+    deciding.get_by_label("Accès jusqu'au").fill("2099-12-31")
+    deciding.get_by_role("button", name="Accepter la demande").click()
+    deciding.wait_for_selector("text=Demande acceptée")
+    assert "jusqu'au 31 décembre 2099 inclus" in deciding.locator("main").inner_text()
+    _axe(deciding, "access-requests-decided")
+    # The member now reads the rows on the dataset page.
+    asking.goto(base + "/datasets/port-flux")
+    asking.wait_for_selector("table.preview")
+    assert "1\u202f234,5" in asking.locator("table.preview").inner_text()
+    asking.goto(base + "/access-requests")
+    assert "acceptée" in asking.locator("section[aria-labelledby=envoyees]").inner_text()
+    # The account page: a token made with a label is shown once, in full.
+    asking.get_by_role("link", name="Mon compte").click()
+    asking.wait_for_url("**/me")
+    _axe(asking, "me")
+    asking.get_by_label("Nom du jeton").fill("tableur")
+    asking.get_by_role("button", name="Créer le jeton").click()
+    token = asking.get_by_label("Votre nouveau jeton").input_value()
+    assert token.startswith("dh_")
+    _axe(asking, "me-new-token")
+    assert (
+        httpx.get(
+            f"{api}/datasets/port-flux/data", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 200
+    )
+    asking.goto(base + "/me")
+    assert token not in asking.content()
+    assert token[:8] in asking.content()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from datahub.db.models import ApiToken, Invitation, Organization, User
@@ -31,6 +32,13 @@ def users_with_roles(
     return session.scalars(query).all()
 
 
+def emails_of(session: Session, user_ids: Collection[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+    return {row[0]: row[1] for row in rows}
+
+
 def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
@@ -43,6 +51,29 @@ def find_token(session: Session, token_hash: str) -> tuple[ApiToken, User, Organ
         .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    ).all()
+
+
+def get_token(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
+def touch_token(session: Session, token_id: int, at: datetime, stale_before: datetime) -> None:
+    """Set the token's last use to ``at`` unless a request since ``stale_before`` already did
+    (the condition makes concurrent requests, and a lagging read replica, harmless)."""
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale_before),
+        )
+        .values(last_used_at=at)
+    )
 
 
 def add_invitation(session: Session, invitation: Invitation) -> None:

@@ -51,3 +51,23 @@ class UserRead(BaseModel):
 class UserWithToken(BaseModel):
     user: UserRead
     token: str = Field(description="Shown once; only its hash is stored.")
+    label: str = Field("", description="The token's label, if one was given.")
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field("", max_length=100, description="A name for the token, e.g. its use.")
+
+
+class TokenRead(BaseModel):
+    """A token as its owner sees it later: never the token itself, only its first characters."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    label: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute; None if never used.")
+    revoked_at: datetime | None

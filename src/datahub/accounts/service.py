@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -71,15 +73,36 @@ def create_user(session: Session, data: UserCreate) -> tuple[User, str]:
     return user, _new_token(session, user)
 
 
-def _new_token(session: Session, user: User) -> str:
+#: A token's last use is kept to this step: a request writes it only when the stored one is
+#: older, so a busy client costs one short write a minute, not one per request.
+TOKEN_USE_STEP: Final = timedelta(minutes=1)
+
+
+def _new_token(session: Session, user: User, label: str = "") -> str:
     token = tokens.new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=tokens.hash_token(token), prefix=token[:8]))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=tokens.hash_token(token),
+            prefix=token[:8],
+            label=label.strip()[:100],
+        )
+    )
     session.flush()
     return token
 
 
+def _token_detail(via: str | None, user: User, label: str) -> dict[str, Any]:
+    return _detail(via, user=user.email, **({"label": label.strip()[:100]} if label else {}))
+
+
 def find_user(session: Session, user_id: int) -> User | None:
     return repository.get_user(session, user_id)
+
+
+def emails_of(session: Session, user_ids: Collection[int]) -> dict[int, str]:
+    """The addresses of these users, by id (a user since deleted is absent)."""
+    return repository.emails_of(session, user_ids)
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -103,14 +126,73 @@ def register_user(
 
 
 def issue_token(
-    session: Session, user: User, actor: RequestContext, *, via: str | None = None
+    session: Session,
+    user: User,
+    actor: RequestContext,
+    *,
+    label: str = "",
+    via: str | None = None,
 ) -> str:
     """An admin issues a new API token for ``user`` (audited); returns it in clear, once."""
     _require_admin(actor)
-    token = _new_token(session, user)
+    token = _new_token(session, user, label)
     audit.record(
-        session, audit.event_for(actor, "token.create", detail=_detail(via, user=user.email))
+        session, audit.event_for(actor, "token.create", detail=_token_detail(via, user, label))
     )
+    return token
+
+
+def issue_own_token(session: Session, actor: RequestContext, label: str) -> str:
+    """A signed-in user issues a token for themself (audited as an admin's issue is).
+
+    Offered by the web session only (``/me``), never to a bearer token: a leaked token must not
+    be able to mint successors that outlive its revocation.
+    """
+    user = _own_account(session, actor)
+    token = _new_token(session, user, label)
+    audit.record(
+        session, audit.event_for(actor, "token.create", detail=_token_detail(None, user, label))
+    )
+    return token
+
+
+def _own_account(session: Session, actor: RequestContext) -> User:
+    if actor.caller.user_id is None:
+        raise Unauthenticated("this operation needs an API token")
+    return get_user(session, actor.caller.user_id)
+
+
+def _owner_or_admin(session: Session, user_id: int, actor: RequestContext) -> User:
+    """The user whose tokens these are, checked before it is looked up (no probing for ids)."""
+    if not actor.caller.authenticated:
+        raise Unauthenticated("this operation needs an API token")
+    if not (actor.caller.is_admin or actor.caller.user_id == user_id):
+        raise Forbidden("only the token's owner or an admin may do this")
+    return get_user(session, user_id)
+
+
+def list_tokens(session: Session, user_id: int, actor: RequestContext) -> Sequence[ApiToken]:
+    """A user's tokens, newest first (never their secret: only a prefix is kept in clear)."""
+    return repository.tokens_of(session, _owner_or_admin(session, user_id, actor).id)
+
+
+def revoke_token(session: Session, user_id: int, token_id: int, actor: RequestContext) -> ApiToken:
+    """The owner or an admin revokes a token (audited once, when it stops working)."""
+    user = _owner_or_admin(session, user_id, actor)
+    token = repository.get_token(session, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"no token {token_id} for this user")
+    if token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+        session.flush()
+        audit.record(
+            session,
+            audit.event_for(
+                actor,
+                "token.revoke",
+                detail={"user": user.email, "token": token.id, "prefix": token.prefix},
+            ),
+        )
     return token
 
 
@@ -175,12 +257,33 @@ def change_role(session: Session, user_id: int, role: Role, actor: RequestContex
     return user
 
 
+@dataclass(frozen=True)
+class TokenUse:
+    """A request a token authenticated while its stored last use was older than the step."""
+
+    token_id: int
+    at: datetime
+
+
 def authenticate(session: Session, bearer: str | None) -> Caller:
     """The caller behind a bearer token; anonymous without one; 401 for a bad one."""
+    return authenticate_use(session, bearer)[0]
+
+
+def authenticate_use(session: Session, bearer: str | None) -> tuple[Caller, TokenUse | None]:
+    """:func:`authenticate`, and the use to record (see :func:`record_token_use`) when the
+    token's stored last use is older than :data:`TOKEN_USE_STEP`. Reads only."""
     if bearer is None:
-        return ANONYMOUS
+        return ANONYMOUS, None
     found = repository.find_token(session, tokens.hash_token(bearer))
     if found is None or not tokens.matches(bearer, found[0].token_hash):
         raise Unauthenticated("invalid or revoked token")
-    _token, user, org = found
-    return _caller(user, org)
+    token, user, org = found
+    moment = datetime.now(UTC)
+    stale = token.last_used_at is None or token.last_used_at <= moment - TOKEN_USE_STEP
+    return _caller(user, org), TokenUse(token.id, moment) if stale else None
+
+
+def record_token_use(session: Session, use: TokenUse) -> None:
+    """Write a token's last use (in a short write transaction of its own)."""
+    repository.touch_token(session, use.token_id, use.at, use.at - TOKEN_USE_STEP)

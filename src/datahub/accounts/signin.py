@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -23,6 +24,8 @@ _DUMMY_HASH: Final = _HASHER.hash("datahub-no-such-user")
 WRONG: Final = "adresse électronique ou mot de passe incorrect"
 #: The key of the signed-in user's id in the web session cookie (read by both HTTP edges).
 SESSION_USER: Final = "user"
+#: The ASGI scope key of the token uses a request collects (see datahub.api.token_use).
+TOKEN_USES_SCOPE_KEY: Final = "datahub.token_uses"
 
 
 def now() -> datetime:
@@ -100,13 +103,26 @@ def caller_of(session: Session, user_id: int) -> Caller:
     )
 
 
-def resolve(session: Session, *, authorization: str | None, session_user: int | None) -> Caller:
-    """A page's caller: an API token, exactly as the API takes it, wins over the session."""
+def resolve(
+    session: Session,
+    *,
+    authorization: str | None,
+    session_user: int | None,
+    uses: MutableMapping[int, accounts.TokenUse] | None = None,
+) -> Caller:
+    """A page's caller: an API token, exactly as the API takes it, wins over the session.
+
+    ``uses``: where to note the token's use when its stored last use is stale (the request's
+    collection under :data:`TOKEN_USES_SCOPE_KEY`, written after the response).
+    """
     if authorization is not None:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-        return accounts.authenticate(session, credentials.strip())
+        caller, use = accounts.authenticate_use(session, credentials.strip())
+        if use is not None and uses is not None:
+            uses[use.token_id] = use
+        return caller
     if session_user is None:
         return ANONYMOUS
     return caller_of(session, session_user)

@@ -78,6 +78,7 @@ def get_caller(
             session,
             authorization=request.headers.get("authorization"),
             session_user=user if isinstance(user, int) else None,
+            uses=request.scope.get(signin.TOKEN_USES_SCOPE_KEY),
         )
 
 

@@ -9,6 +9,8 @@ and licensing sits below the catalogue.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from datahub.accounts import service as accounts
@@ -16,6 +18,7 @@ from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
 from datahub.catalog import service as catalog
 from datahub.db.models import AccessRequest
+from datahub.errors import NotFound
 from datahub.licensing import service as grants
 from datahub.licensing.registry import LicenceRegistry
 from datahub.licensing.schemas import AccessRequestDecision, GrantCreate, GrantRead
@@ -187,3 +190,64 @@ def deny_request(
     decision: AccessRequestDecision,
 ) -> AccessRequest:
     return _decide(session, licences, actor, request_id, decision, approve=False)
+
+
+@dataclass(frozen=True)
+class ManagedAccess:
+    """One dataset the caller manages: who asked for its data, and who may read it."""
+
+    dataset_id: str
+    title: str
+    level: str
+    requests: list[AccessRequest]
+    grants: list[GrantRead]
+    #: The requesters' addresses, by user id.
+    requesters: dict[int, str]
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request the caller filed, with the dataset's title and the grant it led to."""
+
+    request: AccessRequest
+    title: str
+    grant: GrantRead | None
+
+
+def received(
+    session: Session, licences: LicenceRegistry, actor: RequestContext
+) -> list[ManagedAccess]:
+    """Requests and grants of every dataset the caller manages, each dataset authorised as the
+    API's per-dataset listing of its requests is (``access_request.list``)."""
+    found = []
+    for dataset_id in catalog.managed_ids(session, actor.caller):
+        resolved = catalog.authorize_management(
+            session, licences, actor, dataset_id, "access_request.list"
+        )
+        dataset = resolved.dataset
+        requests = grants.list_requests(session, dataset_id)
+        found.append(
+            ManagedAccess(
+                dataset_id=dataset.id,
+                title=dataset.title,
+                level=dataset.level,
+                requests=requests,
+                grants=grants.list_grants(session, dataset_id),
+                requesters=accounts.emails_of(session, {r.user_id for r in requests}),
+            )
+        )
+    return found
+
+
+def sent(session: Session, licences: LicenceRegistry, actor: RequestContext) -> list[SentRequest]:
+    """The caller's own requests, newest first, on the datasets it may still see."""
+    if actor.caller.user_id is None:
+        return []
+    found = []
+    for request, granted in grants.requests_of(session, actor.caller.user_id):
+        try:
+            resolved = catalog.resolve(session, licences, actor.caller, request.dataset_id)
+        except NotFound:
+            continue
+        found.append(SentRequest(request, resolved.dataset.title, granted))
+    return found

@@ -26,6 +26,12 @@ def exists(session: Session, dataset_id: str) -> bool:
     return session.scalar(select(Dataset.id).where(Dataset.id == dataset_id)) is not None
 
 
+def ids_of_producer(session: Session, organization_id: str) -> Sequence[str]:
+    return session.scalars(
+        select(Dataset.id).where(Dataset.organization_id == organization_id).order_by(Dataset.id)
+    ).all()
+
+
 def _like(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

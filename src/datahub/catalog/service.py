@@ -510,6 +510,16 @@ def authorize_data(
     return Resolved(dataset, licences.get(dataset.licence_id), decision)
 
 
+def managed_ids(session: Session, caller: Caller) -> list[str]:
+    """The datasets whose access the caller decides: its organisation's, for a producer; for an
+    admin, every dataset with a grant or an access request (the rest need no decision)."""
+    if caller.is_admin:
+        return grants.datasets_with_access_records(session)
+    if caller.role == "producer" and caller.organization_id is not None:
+        return list(repository.ids_of_producer(session, caller.organization_id))
+    return []
+
+
 def authorize_management(
     session: Session, licences: LicenceRegistry, ctx: RequestContext, dataset_id: str, action: str
 ) -> Resolved:

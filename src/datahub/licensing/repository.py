@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, union
+from sqlalchemy.orm import Session, aliased
 
 from datahub.db.models import AccessRequest, Dataset, Grant, User
 
@@ -69,6 +69,25 @@ def list_requests(session: Session, dataset_id: str) -> Sequence[AccessRequest]:
         .where(AccessRequest.dataset_id == dataset_id)
         .order_by(AccessRequest.id)
     ).all()
+
+
+def requests_of(
+    session: Session, user_id: int
+) -> Sequence[tuple[AccessRequest, Grant | None, str | None]]:
+    grantee = aliased(User)
+    rows = session.execute(
+        select(AccessRequest, Grant, grantee.email)
+        .outerjoin(Grant, Grant.id == AccessRequest.grant_id)
+        .outerjoin(grantee, grantee.id == Grant.user_id)
+        .where(AccessRequest.user_id == user_id)
+        .order_by(AccessRequest.id.desc())
+    )
+    return [(request, grant, email) for request, grant, email in rows]
+
+
+def datasets_with_access_records(session: Session) -> Sequence[str]:
+    query = union(select(Grant.dataset_id), select(AccessRequest.dataset_id))
+    return sorted(session.scalars(query))
 
 
 def user_id_by_email(session: Session, email: str) -> int | None:

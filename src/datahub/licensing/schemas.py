@@ -63,4 +63,5 @@ class AccessRequestRead(BaseModel):
     status: str
     grant_id: int | None
     decided_at: datetime | None
+    reason: str = Field("", description="The decider's words to the requester, if any.")
     created_at: datetime

@@ -120,6 +120,19 @@ def list_requests(session: Session, dataset_id: str) -> list[AccessRequest]:
     return list(repository.list_requests(session, dataset_id))
 
 
+def requests_of(session: Session, user_id: int) -> list[tuple[AccessRequest, GrantRead | None]]:
+    """The requests a user filed, newest first, each with the grant its approval created."""
+    return [
+        (request, _read(grant, email) if grant is not None else None)
+        for request, grant, email in repository.requests_of(session, user_id)
+    ]
+
+
+def datasets_with_access_records(session: Session) -> list[str]:
+    """Datasets that have any grant or access request (what an admin's inbox lists)."""
+    return list(repository.datasets_with_access_records(session))
+
+
 def decide_request(
     session: Session,
     request: AccessRequest,
@@ -133,6 +146,7 @@ def decide_request(
     request.status = "approved" if approve else "denied"
     request.decided_by = decided_by
     request.decided_at = now()
+    request.reason = decision.reason
     if approve:
         grant = Grant(
             dataset_id=request.dataset_id,

@@ -27,6 +27,12 @@ def unit_of_work(runtime: Runtime) -> AbstractContextManager[Session]:
     return audit.audited_transaction(runtime.transaction)
 
 
+def read_work(runtime: Runtime) -> AbstractContextManager[Session]:
+    """A GET page's unit of work: read-only, as the API's GETs are (a refusal, and the audit
+    events of reads, are still written, after it, in a short write transaction)."""
+    return audit.audited_transaction(runtime.read_transaction, denials=runtime.transaction)
+
+
 def page_caller(request: Request) -> Caller:
     """The caller of a page; a bad token is a 401, a stale session is signed out."""
     runtime = runtime_of(request)
@@ -36,6 +42,7 @@ def page_caller(request: Request) -> Caller:
             session,
             authorization=request.headers.get("authorization"),
             session_user=user_id if isinstance(user_id, int) else None,
+            uses=request.scope.get(signin.TOKEN_USES_SCOPE_KEY),
         )
     if user_id is not None and not caller.authenticated:
         request.session.pop(signin.SESSION_USER, None)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -11,6 +12,8 @@ from babel.numbers import format_decimal
 from datahub.carbon.sectors import LAND_USE_LABELS_FR, SECTOR_LABELS_FR
 
 LOCALE: Final = "fr_FR"
+#: The time zone in which a day typed in a form (an expiry date) begins and ends.
+ZONE: Final = ZoneInfo("Europe/Paris")
 
 LEVEL_LABELS: Final = {"open": "Ouvert", "shared": "Partagé", "restricted": "Restreint"}
 LEVEL_EXPLAINED: Final = {
@@ -50,6 +53,17 @@ BASIS_LABELS: Final = {
     "producer": "organisation productrice",
     "admin": "administration",
 }
+ROLE_LABELS: Final = {
+    "admin": "administration de la plateforme",
+    "producer": "producteur de données",
+    "analyst": "analyste",
+    "auditor": "auditeur (comité de gouvernance)",
+}
+REQUEST_STATUS_LABELS: Final = {
+    "pending": "en attente",
+    "approved": "acceptée",
+    "denied": "refusée",
+}
 OPERATOR_LABELS: Final = {
     "exact": "est égal à",
     "differs": "est différent de",
@@ -78,6 +92,22 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, "d MMMM y", locale=LOCALE)
 
 
+def end_of_day(day_: date) -> datetime:
+    """The moment a grant "until ``day_`` included" stops: the next midnight, Paris time."""
+    return datetime.combine(day_ + timedelta(days=1), datetime.min.time(), ZONE)
+
+
+def until(moment: datetime | None) -> str:
+    """An expiry in words: ``31 janvier 2027 inclus`` when it falls at a Paris midnight."""
+    if moment is None:
+        return "sans date d'expiration"
+    local = moment.astimezone(ZONE)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        last = (local - timedelta(days=1)).date()
+        return f"jusqu'au {format_date(last, 'd MMMM y', locale=LOCALE)} inclus"
+    return "jusqu'au " + format_datetime(local, "d MMMM y 'à' HH:mm", locale=LOCALE)
+
+
 def size(octets: int | None) -> str:
     """File size in French units; an em dash when withheld from this caller."""
     if octets is None:
@@ -103,4 +133,7 @@ FILTERS: Final = {
     "niveau": lambda v: LEVEL_LABELS.get(v, v),
     "nature": lambda v: KIND_LABELS.get(v, v),
     "echelon": lambda v: TERRITORY_LEVELS.get(v, v),
+    "role": lambda v: ROLE_LABELS.get(v, v),
+    "statut_demande": lambda v: REQUEST_STATUS_LABELS.get(v, v),
+    "jusqu_au": until,
 }

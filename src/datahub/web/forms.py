@@ -7,14 +7,35 @@ import secrets
 
 from fastapi import Request
 
-from datahub.errors import Forbidden
+from datahub.errors import Conflict, DatahubError, FieldError, Forbidden, ValidationFailed
 
 CSRF_KEY = "csrf"
 EXPIRED = "formulaire expiré : rechargez la page et recommencez"
 
 
-class FormExpired(Forbidden):
-    """A form posted without this session's CSRF token (its message is French, for the page)."""
+class InFrench(DatahubError):
+    """Marks a page error whose detail is written in French for the person reading the page
+    (the page shows it as is; the services' own details are English, for API clients)."""
+
+
+class FormExpired(InFrench, Forbidden):
+    """A form posted without this session's CSRF token."""
+
+
+class Refused(InFrench, Forbidden):
+    """The API's 403 for the same caller and action, told in French."""
+
+
+class AlreadyDone(InFrench, Conflict):
+    """The API's 409 for the same action, told in French."""
+
+
+class Invalid(InFrench, ValidationFailed):
+    """A form field the page refuses, named as the API names it."""
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Invalid:
+        return cls(message, errors=[FieldError(None, name, message)])
 
 
 def csrf_token(request: Request) -> str:

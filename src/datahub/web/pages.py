@@ -105,7 +105,7 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (forms.FormExpired, TooManyAttempts) as exc:  # raised by pages, in French
+            except (forms.InFrench, TooManyAttempts) as exc:  # raised by pages, in French
                 return error_page(request, exc.status, exc.detail, french=True)
             except DatahubError as exc:
                 return error_page(request, exc.status, exc.detail)

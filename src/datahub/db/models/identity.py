@@ -43,8 +43,12 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    #: Its owner's name for it ("tableur du service climat"), shown on /me.
+    label: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When it last authenticated a request, to TOKEN_USE_STEP (see accounts.service).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invitation(Base):
