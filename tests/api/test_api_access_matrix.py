@@ -19,7 +19,6 @@ from datahub.web.mount import PAGE_MODULES
 from tests.api.world import LICENCE_OF_LEVEL, World, build_world
 from tests.conftest import Persona
 
-
 PERSONAS = (
     "anonymous",
     "non_member",
