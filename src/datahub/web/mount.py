@@ -16,13 +16,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from datahub.settings import Settings
-from datahub.web.routes import auth, catalogue, dashboards, home
+from datahub.web.routes import admin, auth, catalogue, dashboards, governance, home
 from datahub.web.signin_limit import SigninLimiter
 
 STATIC = Path(__file__).with_name("static")
 SESSION_COOKIE = "datahub_session"
 #: Every page family the web interface mounts (the access-matrix test reads their routes here).
-PAGE_MODULES = (home, catalogue, dashboards, auth)
+PAGE_MODULES = (home, catalogue, dashboards, auth, governance, admin)
 
 
 def secret_key(settings: Settings) -> str:

@@ -15,6 +15,7 @@ from datahub import __version__
 from datahub.accounts.caller import Caller
 from datahub.errors import DatahubError
 from datahub.web import fmt, forms
+from datahub.web.roles import RoleRefused
 from datahub.web.signin_limit import TooManyAttempts
 
 TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -91,7 +92,7 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (forms.FormExpired, TooManyAttempts) as exc:  # raised by pages, in French
+            except (forms.FormExpired, TooManyAttempts, RoleRefused) as exc:  # pages', French
                 return error_page(request, exc.status, exc.detail, french=True)
             except DatahubError as exc:
                 return error_page(request, exc.status, exc.detail)
