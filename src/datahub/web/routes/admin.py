@@ -165,7 +165,7 @@ def create_user(
     if caller is None:
         return sign_in_first(request)
     try:
-        data = UserCreate(email=email.strip(), organization_id=organization, role=role)  # type: ignore[arg-type]
+        data = UserCreate(email=email.strip(), organization_id=organization, role=role)
     except ValidationError as exc:
         raise _invalid_form(exc) from None
     with unit_of_work(runtime_of(request)) as session:
