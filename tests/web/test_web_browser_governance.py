@@ -45,7 +45,9 @@ def test_auditor_audits_reads_and_admin_invites_and_designates(
             signin.accept(session, signin.invite(session, persona.email, days=1), PASSWORD)
     base = live_server.url
     api = f"{base}/api/v1"
-    created = httpx.post(
+    # A loaded CI machine runs the browser beside this server: httpx's 5 s default is too short.
+    http = httpx.Client(timeout=60)
+    created = http.post(
         f"{api}/datasets",
         json={
             "id": "conso-port",
@@ -55,13 +57,13 @@ def test_auditor_audits_reads_and_admin_invites_and_designates(
         headers=producer.headers,
     )
     assert created.status_code == 201, created.text
-    uploaded = httpx.post(
+    uploaded = http.post(
         f"{api}/datasets/conso-port/versions",
         content=b"site;kwh\nA;1,5\nB;2,5\n",
         headers={**producer.headers, "Content-Type": "text/csv"},
     )
     assert uploaded.status_code == 201, uploaded.text
-    factors = httpx.post(
+    factors = http.post(
         f"{api}/datasets",
         json={
             "id": "base-carbone",
@@ -75,7 +77,7 @@ def test_auditor_audits_reads_and_admin_invites_and_designates(
     # The member reads the shared rows twice; another member once (the filter leaves it out).
     for persona, times in ((member, 2), (other, 1)):
         for _ in range(times):
-            read = httpx.get(f"{api}/datasets/conso-port/data", headers=persona.headers)
+            read = http.get(f"{api}/datasets/conso-port/data", headers=persona.headers)
             assert read.status_code == 200, read.text
 
     page = browser.new_page(accept_downloads=True)
@@ -122,7 +124,7 @@ def test_auditor_audits_reads_and_admin_invites_and_designates(
         "button", name="Enregistrer la référence"
     ).click()
     page.wait_for_selector("text=Référence « Facteurs d'émission » : base-carbone.")
-    reference = httpx.get(f"{api}/reference/emission_factors").json()
+    reference = http.get(f"{api}/reference/emission_factors").json()
     assert reference["datasets"] == ["base-carbone"]
     # The invited person sets a password with the link and is signed in.
     page.get_by_role("button", name="Se déconnecter").click()
