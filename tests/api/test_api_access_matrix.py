@@ -489,3 +489,78 @@ def test_web_account_pages_follow_their_rules(world: World) -> None:
             if response.status_code != expected:
                 failures.append(f"{method} {path} as {who}: {response.status_code} != {expected}")
     assert not failures, "\n".join(failures)
+
+
+STAFF = frozenset({"auditor", "admin"})
+
+
+ADMIN_ONLY = frozenset({"admin"})
+
+
+WEB_ROLE_RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/governance"): STAFF,
+    ("GET", "/governance/events.csv"): STAFF,
+    ("POST", "/governance/verify"): STAFF,
+    ("GET", "/admin"): ADMIN_ONLY,
+    ("POST", "/admin/organizations"): ADMIN_ONLY,
+    ("POST", "/admin/organizations/{org_id}/membership"): ADMIN_ONLY,
+    ("POST", "/admin/users"): ADMIN_ONLY,
+    ("POST", "/admin/users/{user_id}/invitation"): ADMIN_ONLY,
+    ("POST", "/admin/users/{user_id}/role"): ADMIN_ONLY,
+    ("POST", "/admin/users/{user_id}/disabled"): ADMIN_ONLY,
+    ("POST", "/admin/reference/{kind}"): ADMIN_ONLY,
+}
+
+
+def web_role_routes() -> set[tuple[str, str]]:
+    found = set()
+    for module in PAGE_MODULES:
+        for route in module.router.routes:
+            assert isinstance(route, APIRoute)
+            if route.path.startswith(("/governance", "/admin")):
+                found.update((method, route.path) for method in route.methods)
+    return found
+
+
+def test_every_role_gated_page_has_a_rule() -> None:
+    assert web_role_routes() == set(WEB_ROLE_RULES)
+
+
+def test_role_gated_pages_follow_their_rule(world: World) -> None:
+    member = world.personas["member"]
+    assert member is not None
+    users = world.client.get("/api/v1/users", headers=world.headers("admin")).json()["data"]
+    target = next(u["id"] for u in users if u["email"] == member.email)
+    bodies: dict[str, dict[str, object]] = {
+        "/admin/organizations": {"name": "Nouvelle"},
+        "/admin/users": {"organization": "commune-aytre", "role": "analyst"},
+        "/admin/users/{user_id}/role": {"role": "analyst"},
+    }
+    failures = []
+    for n, ((method, path), roles) in enumerate(sorted(WEB_ROLE_RULES.items())):
+        url = path.format(org_id="bureau-prive", user_id=target, kind="emission_factors")
+        for who in PERSONAS:
+            persona = world.personas[who]
+            data: dict[str, object] = {"csrf": _csrf(world), **bodies.get(path, {})}
+            if path == "/admin/organizations":
+                data["id"] = f"org-{n}-{who}".replace("_", "-")
+            if path == "/admin/users":
+                data["email"] = f"new-{who}@matrix.example.org"
+            response = world.client.request(
+                method,
+                url,
+                headers=world.headers(who),
+                data=data if method == "POST" else None,
+                follow_redirects=False,
+            )
+            if persona is None:
+                ok = response.status_code == 303 and response.headers["location"].startswith(
+                    "/login?next="
+                )
+            elif persona.role in roles:
+                ok = response.status_code in (200, 201, 303)
+            else:
+                ok = response.status_code == 403
+            if not ok:
+                failures.append(f"{method} {path} as {who}: {response.status_code}")
+    assert not failures, "\n".join(failures)

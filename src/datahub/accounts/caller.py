@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
+
+from datahub.errors import Forbidden, Unauthenticated
 
 Role = Literal["admin", "producer", "analyst", "auditor"]
 ROLES: tuple[Role, ...] = ("admin", "producer", "analyst", "auditor")
@@ -29,6 +32,15 @@ class Caller:
 
 
 ANONYMOUS = Caller()
+
+
+def check_role(caller: Caller, roles: Collection[Role]) -> None:
+    """Admit an authenticated caller holding one of ``roles``: 401 without one, 403 otherwise
+    (the rule of every role-gated route, API or page)."""
+    if not caller.authenticated:
+        raise Unauthenticated("this operation needs an API token")
+    if caller.role not in roles:
+        raise Forbidden(f"this operation needs the role {' or '.join(roles)}")
 
 
 @dataclass(frozen=True)

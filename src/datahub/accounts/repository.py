@@ -39,6 +39,10 @@ def emails_of(session: Session, user_ids: Collection[int]) -> dict[int, str]:
     return {row[0]: row[1] for row in rows}
 
 
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.organization_id, User.email)).all()
+
+
 def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
@@ -48,7 +52,11 @@ def find_token(session: Session, token_hash: str) -> tuple[ApiToken, User, Organ
         select(ApiToken, User, Organization)
         .join(User, User.id == ApiToken.user_id)
         .join(Organization, Organization.id == User.organization_id)
-        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            User.disabled_at.is_(None),
+        )
     ).first()
     return None if row is None else (row[0], row[1], row[2])
 

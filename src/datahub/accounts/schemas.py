@@ -46,6 +46,7 @@ class UserRead(BaseModel):
     organization_id: str
     role: Role
     created_at: datetime
+    disabled_at: datetime | None = None
 
 
 class UserWithToken(BaseModel):

@@ -1,9 +1,11 @@
 """Rules for organisations, users, roles, tokens and authentication.
 
-The operations an administrator performs — :func:`register_user`, :func:`issue_token`,
-:func:`change_role` — check that the actor is an admin and audit themselves, so that every edge
-(API, CLI, web pages) calls them alike. :func:`create_user` and :func:`set_role` are the bare
-store operations underneath (no check, no audit), for set-up code and test fixtures.
+The operations an administrator performs — :func:`register_organization`,
+:func:`set_membership`, :func:`register_user`, :func:`issue_token`, :func:`change_role`,
+:func:`set_disabled` (and :func:`datahub.accounts.signin.invite_user`) — check that the actor is
+an admin and audit themselves, so that every edge (API, CLI, web pages) calls them alike.
+:func:`create_organization`, :func:`create_user` and :func:`set_role` are the bare store
+operations underneath (no check, no audit), for set-up code and test fixtures.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def system_actor(via: str) -> RequestContext:
     return RequestContext(caller=Caller(role="admin"), request_id=f"{via}-{uuid.uuid4().hex[:12]}")
 
 
-def _require_admin(actor: RequestContext) -> None:
+def require_admin(actor: RequestContext) -> None:
     if not actor.caller.is_admin:
         raise Forbidden("this operation needs the role admin")
 
@@ -44,6 +46,44 @@ def create_organization(session: Session, data: OrganizationCreate) -> Organizat
     org = Organization(id=data.id, name=data.name, member=data.member, siren=data.siren)
     session.add(org)
     session.flush()
+    return org
+
+
+def register_organization(
+    session: Session, data: OrganizationCreate, actor: RequestContext, *, via: str | None = None
+) -> Organization:
+    """An admin creates an organisation (audited as ``organization.create``)."""
+    require_admin(actor)
+    org = create_organization(session, data)
+    audit.record(
+        session,
+        audit.event_for(
+            actor,
+            "organization.create",
+            detail=_detail(via, organization=org.id, member=org.member),
+        ),
+    )
+    return org
+
+
+def set_membership(
+    session: Session, org_id: str, member: bool, actor: RequestContext
+) -> Organization:
+    """An admin records that an organisation signed (or left) the data-sharing charter; its
+    users' access to shared data follows at once (audited as ``organization.membership``)."""
+    require_admin(actor)
+    org = get_organization(session, org_id)
+    before = org.member
+    org.member = member
+    session.flush()
+    audit.record(
+        session,
+        audit.event_for(
+            actor,
+            "organization.membership",
+            detail={"organization": org.id, "from": before, "to": member},
+        ),
+    )
     return org
 
 
@@ -96,6 +136,10 @@ def _token_detail(via: str | None, user: User, label: str) -> dict[str, Any]:
     return _detail(via, user=user.email, **({"label": label.strip()[:100]} if label else {}))
 
 
+def list_users(session: Session) -> Sequence[User]:
+    return repository.list_users(session)
+
+
 def find_user(session: Session, user_id: int) -> User | None:
     return repository.get_user(session, user_id)
 
@@ -114,7 +158,7 @@ def register_user(
 ) -> tuple[User, str]:
     """An admin creates a user with a first token (audited as ``token.create``); returns the
     clear token, shown once."""
-    _require_admin(actor)
+    require_admin(actor)
     user, token = create_user(session, data)
     audit.record(
         session,
@@ -134,7 +178,7 @@ def issue_token(
     via: str | None = None,
 ) -> str:
     """An admin issues a new API token for ``user`` (audited); returns it in clear, once."""
-    _require_admin(actor)
+    require_admin(actor)
     token = _new_token(session, user, label)
     audit.record(
         session, audit.event_for(actor, "token.create", detail=_token_detail(via, user, label))
@@ -228,7 +272,7 @@ def caller_for(session: Session, user_id: int) -> Caller | None:
     """The caller a user is now (role and charter membership as they stand); None if gone."""
     user = repository.get_user(session, user_id)
     org = repository.get_organization(session, user.organization_id) if user else None
-    if user is None or org is None:
+    if user is None or org is None or user.disabled_at is not None:
         return None
     return _caller(user, org)
 
@@ -245,7 +289,7 @@ def _caller(user: User, org: Organization) -> Caller:
 
 def change_role(session: Session, user_id: int, role: Role, actor: RequestContext) -> User:
     """An admin changes a user's role (audited as ``user.role_change``, from and to)."""
-    _require_admin(actor)
+    require_admin(actor)
     before = get_user(session, user_id).role
     user = set_role(session, user_id, role)
     audit.record(
@@ -263,6 +307,24 @@ class TokenUse:
 
     token_id: int
     at: datetime
+
+
+def set_disabled(session: Session, user_id: int, disabled: bool, actor: RequestContext) -> User:
+    """An admin disables (or enables again) an account: while disabled, none of its tokens,
+    sessions or its password signs it in (audited as ``user.disable`` / ``user.enable``).
+    Nobody disables their own account, so an instance always keeps the admin who acts."""
+    require_admin(actor)
+    user = get_user(session, user_id)
+    if disabled and user.id == actor.caller.user_id:
+        raise Conflict("an admin cannot disable their own account")
+    if disabled and user.disabled_at is None:
+        user.disabled_at = datetime.now(UTC)
+    elif not disabled:
+        user.disabled_at = None
+    session.flush()
+    action = "user.disable" if disabled else "user.enable"
+    audit.record(session, audit.event_for(actor, action, detail={"user": user.email}))
+    return user
 
 
 def authenticate(session: Session, bearer: str | None) -> Caller:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from datahub.accounts import repository, tokens
 from datahub.accounts import service as accounts
-from datahub.accounts.caller import ANONYMOUS, Caller
+from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext
+from datahub.audit import service as audit
 from datahub.db.models import Invitation, User
 from datahub.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 
@@ -30,6 +31,18 @@ TOKEN_USES_SCOPE_KEY: Final = "datahub.token_uses"
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def invite_user(
+    session: Session, email: str, actor: RequestContext, *, days: int, via: str | None = None
+) -> str:
+    """An admin invites ``email`` to set a password (audited as ``invitation.create``); returns
+    the one-time token, shown once."""
+    accounts.require_admin(actor)
+    token = invite(session, email, days=days)
+    detail = {"user": email, **({"via": via} if via is not None else {})}
+    audit.record(session, audit.event_for(actor, "invitation.create", detail=detail))
+    return token
 
 
 def invite(session: Session, email: str, *, days: int) -> str:
@@ -81,7 +94,7 @@ def check_password(session: Session, email: str, password: str) -> User:
         _HASHER.verify(stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated(WRONG) from None
-    if user is None or stored is None:
+    if user is None or stored is None or user.disabled_at is not None:
         raise Unauthenticated(WRONG)
     if _HASHER.check_needs_rehash(stored):
         user.password_hash = _HASHER.hash(password)
@@ -92,7 +105,7 @@ def caller_of(session: Session, user_id: int) -> Caller:
     """The caller a signed-in session stands for (anonymous if the user is gone)."""
     user = repository.get_user(session, user_id)
     org = repository.get_organization(session, user.organization_id) if user else None
-    if user is None or org is None:
+    if user is None or org is None or user.disabled_at is not None:
         return ANONYMOUS
     return Caller(
         user_id=user.id,

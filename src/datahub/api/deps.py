@@ -11,10 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from datahub.accounts import signin
-from datahub.accounts.caller import Caller, RequestContext, Role
+from datahub.accounts.caller import Caller, RequestContext, Role, check_role
 from datahub.api.context import request_id_var
 from datahub.audit import service as audit
-from datahub.errors import Forbidden, Unauthenticated
 from datahub.licensing.registry import LicenceRegistry
 from datahub.runtime import Runtime
 from datahub.settings import Settings
@@ -89,10 +88,7 @@ def require(*roles: Role) -> Callable[[Caller], Caller]:
     """A dependency that admits authenticated callers with one of ``roles``."""
 
     def check(caller: CallerDep) -> Caller:
-        if not caller.authenticated:
-            raise Unauthenticated("this operation needs an API token")
-        if caller.role not in roles:
-            raise Forbidden(f"this operation needs the role {' or '.join(roles)}")
+        check_role(caller, roles)
         return caller
 
     return check

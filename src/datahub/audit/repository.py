@@ -52,6 +52,7 @@ def filtered(
     outcome: str | None,
     since: datetime | None,
     until: datetime | None,
+    basis: str | None = None,
 ) -> Select[Any]:
     query = select(AuditEvent)
     if dataset is not None:
@@ -62,6 +63,8 @@ def filtered(
         query = query.where(AuditEvent.action == action)
     if outcome is not None:
         query = query.where(AuditEvent.outcome == outcome)
+    if basis is not None:
+        query = query.where(AuditEvent.basis == basis)
     if since is not None:
         query = query.where(AuditEvent.occurred_at >= since)
     if until is not None:

@@ -75,6 +75,11 @@ def list_seals(session: Session, offset: int = 0, limit: int | None = None) -> l
     return [_seal_of(row) for row in repository.seals(session, offset, limit)]
 
 
+def last_seal(session: Session) -> Seal | None:
+    row = repository.last_seal(session)
+    return None if row is None else _seal_of(row)
+
+
 def count_seals(session: Session) -> int:
     return repository.count_seals(session)
 

@@ -12,6 +12,7 @@ one in flight — a load test on two workers found most database connections que
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -241,6 +242,7 @@ def events_query(
     outcome: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    basis: str | None = None,
 ) -> Any:
     return repository.filtered(
         dataset=dataset,
@@ -249,6 +251,7 @@ def events_query(
         outcome=outcome,
         since=since,
         until=until,
+        basis=basis,
     )
 
 
@@ -262,6 +265,26 @@ def count(session: Session, query: Any) -> int:
 
 def stream(session: Session, query: Any) -> Iterator[AuditEvent]:
     return repository.stream(session, query)
+
+
+#: The columns of an exported event: every chained field, then the event's hash.
+EXPORT_COLUMNS = [*CHAINED_FIELDS, "hash"]
+
+
+def export_value(value: Any) -> Any:
+    """A value as a flat CSV cell: times in ISO 8601, details as sorted JSON."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def export_rows(session: Session, query: Any) -> Iterator[dict[str, Any]]:
+    """The events of ``query`` as flat rows of :data:`EXPORT_COLUMNS` (for CSV archiving: the
+    chain can be recomputed from them)."""
+    for event in repository.stream(session, query):
+        yield {column: export_value(getattr(event, column)) for column in EXPORT_COLUMNS}
 
 
 @dataclass

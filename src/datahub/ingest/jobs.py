@@ -186,6 +186,14 @@ def read(runtime: RunnerRuntime, job_id: str, caller: Caller) -> JobRead:
         return _read(job)
 
 
+def list_runs(runtime: RunnerRuntime, caller: Caller, limit: int = 50) -> list[JobRead]:
+    """The newest connector runs with their progress: all of them for an admin, a caller's own
+    otherwise (as :func:`read` shows one)."""
+    mine = None if caller.is_admin else caller.user_id
+    with runtime.read_session() as session:
+        return [_read(job) for job in repository.recent_jobs(session, CONNECTOR_RUN, limit, mine)]
+
+
 def read_any(runtime: RunnerRuntime, job_id: str) -> JobRead:
     with runtime.read_session() as session:
         return _read(_job(session, job_id))

@@ -55,3 +55,13 @@ def update_if_owned(
 
 def jobs_of_kind(session: Session, job_ids: Collection[str], kind: str) -> Sequence[Job]:
     return session.scalars(select(Job).where(Job.id.in_(job_ids), Job.kind == kind)).all()
+
+
+def recent_jobs(
+    session: Session, kind: str, limit: int, created_by: int | None = None
+) -> Sequence[Job]:
+    """The newest jobs of ``kind`` (of one creator, if named), newest first."""
+    query = select(Job).where(Job.kind == kind)
+    if created_by is not None:
+        query = query.where(Job.created_by == created_by)
+    return session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit)).all()

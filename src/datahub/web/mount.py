@@ -16,14 +16,36 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from datahub.settings import Settings
-from datahub.web.routes import access, account, auth, catalogue, dashboards, home, publish, uploads
+from datahub.web.routes import (
+    access,
+    account,
+    admin,
+    auth,
+    catalogue,
+    dashboards,
+    governance,
+    home,
+    publish,
+    uploads,
+)
 from datahub.web.signin_limit import SigninLimiter
 
 STATIC = Path(__file__).with_name("static")
 SESSION_COOKIE = "datahub_session"
 #: Every page family the web interface mounts (the access-matrix test reads their routes here).
 #: ``publish`` comes before ``catalogue``: ``/datasets/new`` is not a dataset's page.
-PAGE_MODULES = (home, publish, uploads, catalogue, dashboards, auth, access, account)
+PAGE_MODULES = (
+    home,
+    publish,
+    uploads,
+    catalogue,
+    dashboards,
+    auth,
+    access,
+    account,
+    governance,
+    admin,
+)
 
 
 def secret_key(settings: Settings) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,16 +23,7 @@ from datahub.runtime import Runtime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AuditorDep = Annotated[Caller, Depends(require("auditor", "admin"))]
-EVENT_COLUMNS = [*audit.CHAINED_FIELDS, "hash"]
 TableFormat = Annotated[Negotiated, Depends(formats("json", "csv"))]
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return value
 
 
 @router.get(
@@ -53,6 +43,7 @@ def list_events(
     organization: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=48)] = None,
     outcome: Literal["allowed", "denied", "failed"] | None = None,
+    basis: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> Any:
@@ -63,6 +54,7 @@ def list_events(
         outcome=outcome,
         since=since,
         until=until,
+        basis=basis,
     )
     if fmt.name == "csv":
         return StreamingResponse(
@@ -77,11 +69,7 @@ def list_events(
 
 def _csv(runtime: Runtime, query: Any) -> Iterator[bytes]:
     with runtime.read_session() as session:
-        rows = (
-            {c: _csv_value(getattr(e, c)) for c in EVENT_COLUMNS}
-            for e in audit.stream(session, query)
-        )
-        yield from iter_csv_rows(rows, EVENT_COLUMNS)
+        yield from iter_csv_rows(audit.export_rows(session, query), audit.EXPORT_COLUMNS)
 
 
 @router.get(
@@ -135,7 +123,7 @@ def licence_usage(
     if fmt.name == "json":
         return {"data": lines, "meta": {"from": since, "to": until, "total": len(lines)}}
     columns = list(lines[0].keys()) if lines else ["dataset", "licence", "reads"]
-    rows = [{k: _csv_value(v) for k, v in line.items()} for line in lines]
+    rows = [{k: audit.export_value(v) for k, v in line.items()} for line in lines]
     return StreamingResponse(
         iter_csv_rows(rows, columns),
         media_type="text/csv; charset=utf-8",

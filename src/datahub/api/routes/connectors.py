@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from datahub.accounts.caller import Caller
@@ -59,6 +59,22 @@ def list_connectors() -> dict[str, Any]:
         }
         for connector in registry.all()
     ]
+    return {"data": data, "meta": {"total": len(data)}}
+
+
+@router.get(
+    "/connectors/runs",
+    tags=["connectors"],
+    summary="The newest connector runs with their state and progress (admin: all; producer: own)",
+)
+def list_runs(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: RunnerDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    runs = jobs.list_runs(runtime, caller, limit)
+    data = [JobOut(**job.model_dump(), links=Links(self=_job_url(request, job.id))) for job in runs]
     return {"data": data, "meta": {"total": len(data)}}
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from datahub.accounts import service
 from datahub.accounts.schemas import OrganizationCreate, OrganizationRead
-from datahub.api.deps import AdminDep, SessionDep
+from datahub.api.deps import AdminDep, ContextDep, SessionDep
 from datahub.api.pagination import Page, PageDep, envelope
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -23,9 +24,27 @@ def list_organizations(request: Request, session: SessionDep, page: PageDep) -> 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an organisation (admin)")
 def create_organization(
-    data: OrganizationCreate, session: SessionDep, _admin: AdminDep
+    data: OrganizationCreate, session: SessionDep, ctx: ContextDep, _admin: AdminDep
 ) -> OrganizationRead:
-    return OrganizationRead.model_validate(service.create_organization(session, data))
+    return OrganizationRead.model_validate(service.register_organization(session, data, ctx))
+
+
+class MembershipChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member: bool = Field(description="Signatory of the territory's data-sharing charter.")
+
+
+@router.patch(
+    "/{org_id}",
+    summary="Record charter membership (admin; audited): members read shared data",
+)
+def change_membership(
+    org_id: str, change: MembershipChange, session: SessionDep, ctx: ContextDep, _admin: AdminDep
+) -> OrganizationRead:
+    return OrganizationRead.model_validate(
+        service.set_membership(session, org_id, change.member, ctx)
+    )
 
 
 @router.get("/{org_id}", summary="One organisation")

@@ -5,21 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from datahub.accounts import service as accounts
 from datahub.accounts.caller import Role
 from datahub.accounts.schemas import TokenCreate, TokenRead, UserCreate, UserRead, UserWithToken
 from datahub.api.deps import AdminDep, AuthenticatedDep, ContextDep, SessionDep
+from datahub.api.pagination import Page, PageDep, envelope
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-class RoleChange(BaseModel):
+class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Role
+    role: Role | None = None
+    disabled: bool | None = Field(
+        None, description="Disable the account (its tokens and sessions stop working) or enable it."
+    )
+
+
+@router.get("", summary="List users (admin)", response_model=Page[UserRead])
+def list_users(
+    request: Request, session: SessionDep, _admin: AdminDep, page: PageDep
+) -> dict[str, Any]:
+    users = [UserRead.model_validate(u) for u in accounts.list_users(session)]
+    start = (page.page - 1) * page.page_size
+    return envelope(request, users[start : start + page.page_size], len(users), page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a user and a token (admin)")
@@ -63,8 +76,13 @@ def revoke_token(
     return TokenRead.model_validate(accounts.revoke_token(session, user_id, token_id, ctx))
 
 
-@router.patch("/{user_id}", summary="Change a user's role (admin)")
-def change_role(
-    user_id: int, change: RoleChange, session: SessionDep, ctx: ContextDep, _admin: AdminDep
+@router.patch("/{user_id}", summary="Change a user's role, or disable / enable it (admin; audited)")
+def change_user(
+    user_id: int, change: UserChange, session: SessionDep, ctx: ContextDep, _admin: AdminDep
 ) -> UserRead:
-    return UserRead.model_validate(accounts.change_role(session, user_id, change.role, ctx))
+    user = accounts.get_user(session, user_id)
+    if change.role is not None:
+        user = accounts.change_role(session, user_id, change.role, ctx)
+    if change.disabled is not None:
+        user = accounts.set_disabled(session, user_id, change.disabled, ctx)
+    return UserRead.model_validate(user)

@@ -32,6 +32,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: argon2id hash (PHC string) of the web sign-in password; None until an invitation is used.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: Set when an admin disables the account: no token, session or password signs it in.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):
