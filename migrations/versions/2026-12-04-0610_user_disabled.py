@@ -1,7 +1,7 @@
 """Users an admin disabled: no API token, session or password signs them in.
 
 Revision ID: 3c9d1e7f2a40
-Revises: 5b7e0d2a9c14
+Revises: 7c2e9a4b1d30
 Create Date: 2026-12-04 06:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from datahub.db.types import UTCDateTime
 
 revision: str = "3c9d1e7f2a40"
-down_revision: str | None = "5b7e0d2a9c14"
+down_revision: str | None = "7c2e9a4b1d30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
