@@ -138,7 +138,15 @@ def _shade(value: float, bounds: list[float]) -> int:
     return index if len(bounds) > 1 else CLASSES - 1
 
 
+def _legend_digits(bounds: list[float], digits: int) -> int:
+    """Enough decimals for the class bounds to read apart (close values: up to three)."""
+    while digits < 3 and len({fmt.number(b, digits) for b in bounds}) < len(bounds):
+        digits += 1
+    return digits
+
+
 def _legend(bounds: list[float], digits: int, cells: list[Cell]) -> list[LegendEntry]:
+    digits = _legend_digits(bounds, digits)
     entries = []
     if any(c.state == "value" and c.value is not None and c.value < 0 for c in cells):
         entries.append(LegendEntry(SINK, "négatif : le territoire absorbe plus qu'il n'émet"))
