@@ -4,7 +4,8 @@ inhabitant or per km², from each one's own trajectory, so a withheld one is gre
 World: an EPCI with three communes, each a 0.01° square, on which
 - Ville (population 1000) emits 5000 t in 2020 and Bourg (500) 1000 t, open data;
 - Hameau (200) emits 777 t, a single inventory row under restricted-stat-1.0: one producer in
-  the cell, so anonymous callers and outsiders get it withheld (contract §5b).
+  the cell, so anonymous callers and outsiders get it withheld (contract §5b);
+- Bourg also emits 4321.7 t under restricted-1.0, counted only for who may read it.
 No land data: net = emissions.
 """
 
@@ -47,6 +48,7 @@ def producer(client: TestClient, admin: Persona, make_user: Callable[..., Person
         ("inv-open", "etalab-2.0", f"2020;{VILLE};residential;5000;tCO2e\n"
          f"2020;{BOURG};residential;1000;tCO2e\n"),
         ("inv-secret", "restricted-stat-1.0", f"2020;{HAMEAU};industry;777;tCO2e\n"),
+        ("inv-restricted", "restricted-1.0", f"2020;{BOURG};waste;4321,7;tCO2e\n"),
     ):  # fmt: skip
         created = client.post(
             "/api/v1/datasets",
@@ -100,6 +102,8 @@ def test_map_colours_each_commune_and_greys_the_withheld_one(
         assert "777" not in html
         assert "3,9" not in html  # 777 / 200 = 3.885 per inhabitant
         assert "secret statistique (valeur masquée)" in html  # the legend says what grey means
+        # Bourg's restricted 4321.7 t counts only for who may read it: not here, in no form.
+        assert not {"4\u202f322", "5\u202f322", "10,6"} & set(re.findall(r"[\d\u202f,]+", html))
         # Leaflet and the map only on a page with outlines to draw.
         assert '<script src="/static/leaflet.js' in html
         assert f"/ogc/collections/territories/items?parent={EPCI.replace(':', '%3A')}" in html
@@ -108,6 +112,8 @@ def test_map_colours_each_commune_and_greys_the_withheld_one(
     own = _rows(client.get(f"/territories/{EPCI}", headers=producer.headers).text)
     assert own[HAMEAU]["state"] == "value"
     assert own[HAMEAU]["cells"] == ["777", "3,9"]
+    # And Bourg with its restricted rows: 1000 + 4321.7 = 5321.7 t, / 500 = 10.6 t.
+    assert own[BOURG]["cells"] == ["5\u202f322", "10,6"]
 
 
 def test_per_km2_switch_divides_by_the_measured_area(client: TestClient, producer: Persona) -> None:

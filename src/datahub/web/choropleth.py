@@ -85,7 +85,7 @@ def _breaks(values: Sequence[float]) -> list[float]:
     ordered = sorted(values)
     if not ordered:
         return []
-    bounds = []
+    bounds: list[float] = []
     for index in range(1, CLASSES + 1):
         bound = ordered[min(len(ordered) - 1, -(-index * len(ordered) // CLASSES) - 1)]
         if not bounds or bound > bounds[-1]:
