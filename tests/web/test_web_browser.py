@@ -102,7 +102,7 @@ def test_a_member_finds_filters_reads_and_asks(
     _axe(page, "dataset")
     # The agglomeration's dashboard: figures, chart, table.
     page.goto(f"{base}/territories/{EPCI}")
-    assert page.locator("dl.figures").is_visible()
+    assert page.locator("dl.figures").first.is_visible()  # key figures (then the budget rates)
     assert page.locator("img[src*='format=svg']").evaluate("i => i.naturalWidth") > 0
     assert page.locator("table caption", has_text="Bilan annuel").count() == 1
     _axe(page, "dashboard")
