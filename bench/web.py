@@ -29,6 +29,7 @@ from playwright.sync_api import sync_playwright
 from datahub.app import create_app
 from datahub.db import migrate
 from datahub.demo.loader import EPCI, load_demo
+from datahub.demo.outlines import load_outlines
 from datahub.runtime import build_runtime
 from datahub.settings import Settings
 
@@ -122,6 +123,11 @@ def main() -> None:
         migrate.upgrade(settings.database_url)
         runtime = build_runtime(settings)
         load_demo(runtime)
+        outlines = load_outlines(runtime)  # as `datahub demo`: the map needs the network once
+        print(
+            f"{len(outlines.loaded)} outline(s) loaded"
+            + (f" ({outlines.error})" if outlines.error else "")
+        )
         app = create_app(runtime=runtime)
         with TestClient(app) as client:
             times = {path: server_times(client, path, args.runs) for path in PAGES}

@@ -588,19 +588,28 @@ app.add_typer(carbon_app, name="carbon")
 
 @app.command()
 def demo() -> None:
-    """Load the bundled demo territory (CDA La Rochelle) with sample datasets; safe to rerun."""
+    """Load the bundled demo territory (CDA La Rochelle) with sample datasets, and the communes'
+    outlines from IGN when the network answers; safe to rerun."""
     from datahub.demo.loader import EPCI, load_demo
+    from datahub.demo.outlines import LATER, load_outlines
 
     runtime = _runtime()
     try:
         report = load_demo(runtime)
+        outlines = load_outlines(runtime)
     finally:
         runtime.close()
     new_versions = sum(1 for created in report.versions.values() if created)
     err.print(
         f"demo loaded: {len(report.created)} object(s) created, {new_versions} new dataset "
-        f"version(s); try /api/v1/territories/{EPCI}/trajectory?format=svg"
+        f"version(s), {len(outlines.loaded)} outline(s) from IGN ADMIN EXPRESS; "
+        f"try /territories/{EPCI}"
     )
+    if outlines.error is not None:
+        err.print(
+            f"outlines not loaded (IGN Géoplateforme unreachable: {escape(outlines.error)}): "
+            f"the dashboard map stays empty; {LATER}"
+        )
 
 
 @carbon_app.command("reindex")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -19,9 +20,18 @@ def test_demo_loads_la_rochelle_and_is_idempotent(
 ) -> None:
     monkeypatch.setenv("DATAHUB_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("DATAHUB_STORAGE_URL", settings.storage_url)
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("network unreachable", request=request)
+
+    # No network in tests: the IGN outlines cannot be fetched, and the demo says so in one line.
+    monkeypatch.setattr(
+        "datahub.ingest.runner.default_transport", lambda: httpx.MockTransport(offline)
+    )
     runner = CliRunner()
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
+    assert "the dashboard map stays empty; relancez `datahub demo`" in first.output
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 0, second.output
     assert "0 object(s) created, 0 new dataset version(s)" in second.output

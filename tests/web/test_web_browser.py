@@ -16,10 +16,12 @@ import pytest
 
 from datahub.accounts import signin
 from datahub.demo.loader import EPCI, load_demo
+from datahub.demo.outlines import load_outlines
 from datahub.runtime import Runtime
 from tests.conftest import Persona
 from tests.liveserver import LiveServer
 from tests.web.conftest import PASSWORD
+from tests.web.ign_outlines import ign_transport
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
@@ -100,7 +102,7 @@ def test_a_member_finds_filters_reads_and_asks(
     _axe(page, "dataset")
     # The agglomeration's dashboard: figures, chart, table.
     page.goto(f"{base}/territories/{EPCI}")
-    assert page.locator("dl.figures").is_visible()
+    assert page.locator("dl.figures").first.is_visible()  # key figures (then the budget rates)
     assert page.locator("img[src*='format=svg']").evaluate("i => i.naturalWidth") > 0
     assert page.locator("table caption", has_text="Bilan annuel").count() == 1
     _axe(page, "dashboard")
@@ -271,3 +273,52 @@ def test_a_producer_grants_access_with_an_expiry_and_the_member_reads(
     asking.goto(base + "/me")
     assert token not in asking.content()
     assert token[:8] in asking.content()
+
+
+def test_dashboard_map_draws_the_outlines_beside_the_steering_blocks(
+    browser: Any,
+    runtime: Runtime,
+    live_server: LiveServer,
+    admin: Persona,
+    make_user: Callable[..., Persona],
+) -> None:
+    load_demo(runtime)
+    # Three communes get an outline (the recorded IGN answer, replayed): three polygons.
+    assert len(load_outlines(runtime, ign_transport(["17300", "17028", "17274"])).loaded) == 3
+    api = f"{live_server.url}/api/v1"
+    action = {"sector": "road_transport", "start_year": 2024, "end_year": 2030,
+              "effect": {"kind": "absolute", "value": 90_000}}  # fmt: skip
+    plan = httpx.put(
+        f"{api}/territories/{EPCI}/plan",
+        json={"actions": [{"id": "velo", "title": "Plan vélo", **action}]},
+        headers=admin.headers,
+    )
+    assert plan.status_code == 200, plan.text
+    producer = make_user("producer", "observatoire-climat", member=True)
+    reference = {"id": "snbc-cda", "title": "SNBC territorialisée (test)",
+                 "licence": "etalab-2.0", "kind": "reference_trajectory"}  # fmt: skip
+    created = httpx.post(f"{api}/datasets", json=reference, headers=producer.headers)
+    assert created.status_code == 201, created.text
+    rows = "year,territory,sector,value,unit\n" + "".join(
+        f"{year},{EPCI},road_transport,{420_000 - 10_000 * (year - 2015)},tCO2e\n"
+        for year in range(2015, 2031)
+    )
+    uploaded = httpx.post(
+        f"{api}/datasets/snbc-cda/versions",
+        content=rows.encode(),
+        headers={**producer.headers, "Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/territories/{EPCI}")
+    page.get_by_role("combobox", name="Trajectoire de référence").select_option("snbc-cda")
+    page.get_by_role("button", name="Comparer").click()
+    page.wait_for_url("**reference=snbc-cda**")
+    page.wait_for_selector("#carte.drawn")
+    # Leaflet draws each outline as an SVG path: the three communes with an outline.
+    assert page.locator("#carte svg path.leaflet-interactive").count() == 3
+    assert page.locator("h2", has_text="Budget carbone").count() == 1
+    assert page.locator("table caption", has_text="Les actions").count() == 1
+    assert page.locator("table caption", has_text="Observé et référence").count() == 1
+    _axe(page, "dashboard-map-steering")
+    page.close()

@@ -147,6 +147,27 @@ def feature(read: TerritoryRead, territory: Territory) -> dict[str, Any]:
     }
 
 
+def area_km2(territory: Territory) -> float | None:
+    """The territory's area in km² (measured in Lambert-93), None without an outline."""
+    geometry = territory.geometry
+    return None if geometry is None else spatial.area_ha(geometry) / 100.0
+
+
+def set_outline(session: Session, code: str, geojson: dict[str, Any]) -> None:
+    """Give an existing territory an outline, simplified for maps (about 100 m), keeping its
+    name, population and parents."""
+    territory = get(session, code)
+    geometry = spatial.simplified(spatial.from_geojson(geojson))
+    territory.geometry = geometry
+    (
+        territory.bbox_west,
+        territory.bbox_south,
+        territory.bbox_east,
+        territory.bbox_north,
+    ) = geometry.bounds
+    session.flush()
+
+
 def scope(session: Session, code: str) -> set[str]:
     """The territory and every territory inside it (404 if unknown)."""
     get(session, code)

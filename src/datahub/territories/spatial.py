@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
 import shapely
 from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 from shapely.validation import explain_validity
 
 from datahub.errors import FieldError, ValidationFailed
@@ -78,4 +78,9 @@ def point(lon: float, lat: float) -> BaseGeometry:
 
 def area_ha(geometry: BaseGeometry) -> float:
     """Area in hectares, measured in Lambert-93."""
-    return float(transform(_TO_LAMBERT93.transform, geometry).area) / 10_000.0
+
+    def to_lambert93(xy: Any) -> Any:
+        x, y = _TO_LAMBERT93.transform(xy[:, 0], xy[:, 1])
+        return numpy.column_stack([x, y])
+
+    return float(shapely.transform(geometry, to_lambert93).area) / 10_000.0

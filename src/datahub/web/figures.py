@@ -92,3 +92,9 @@ def withheld(read: TrajectoryRead) -> list[Withheld]:
         Withheld(w.year, fmt.sector(w.key), fmt.WITHHELD_REASONS.get(w.reason, w.reason))
         for w in read.withheld
     ]
+
+
+def latest_year(read: TrajectoryRead) -> int | None:
+    """The last observed (not interpolated) year, shown or withheld."""
+    observed = [p.year for p in read.series if not p.interpolated]
+    return max(observed) if observed else None

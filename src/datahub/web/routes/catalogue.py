@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from datahub.accounts import service as accounts
 from datahub.accounts.caller import Caller
 from datahub.catalog import access, kinds, rows
 from datahub.catalog import service as catalog
@@ -17,7 +16,7 @@ from datahub.licensing import policy
 from datahub.licensing.levels import AccessLevel
 from datahub.runtime import Runtime
 from datahub.territories import service as territories
-from datahub.web import fmt, forms
+from datahub.web import fmt, forms, organisations
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
 from datahub.web.pages import PageRoute, render
 
@@ -31,7 +30,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 def _facets(runtime: Runtime, caller: Caller) -> dict[str, Any]:
     with runtime.read_session() as session:
-        organisations = [(o.id, o.name) for o in accounts.list_organizations(session)]
+        names = organisations.names(session)
         places, _total, _rows = territories.list_page(
             session, level=None, parent=None, page=1, page_size=200
         )
@@ -39,7 +38,8 @@ def _facets(runtime: Runtime, caller: Caller) -> dict[str, Any]:
         "levels": fmt.LEVEL_LABELS,
         "licences": runtime.licences.all(),
         "kinds": [(k, fmt.KIND_LABELS.get(k, k)) for k in kinds.KINDS],
-        "producers": organisations,
+        "producers": list(names.items()),
+        "names": names,
         "places": [(t.code, t.name) for t in places],
     }
 
@@ -101,7 +101,13 @@ def _preview(request: Request, runtime: Runtime, caller: Caller, dataset_id: str
         resolved = catalog.resolve(session, runtime.licences, caller, dataset_id)
         read = catalog.read_one(session, resolved)
         versions = catalog.list_versions(session, resolved)
-        page: dict[str, Any] = {"dataset": read, "versions": versions, "preview": None}
+        names = organisations.names(session)
+        page: dict[str, Any] = {
+            "dataset": read,
+            "versions": versions,
+            "preview": None,
+            "producer": names.get(read.producer, read.producer),
+        }
         if not (resolved.decision.data and read.current_version):
             return page
         resolved = catalog.authorize_data(

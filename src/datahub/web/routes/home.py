@@ -13,7 +13,7 @@ from datahub.catalog import service as catalog
 from datahub.errors import NotFound
 from datahub.settings import Settings
 from datahub.territories import service as territories
-from datahub.web import figures
+from datahub.web import figures, organisations
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
 from datahub.web.pages import PageRoute, render
 
@@ -81,4 +81,5 @@ def home(request: Request) -> Response:
         latest, total = catalog.search(
             session, runtime.licences, caller, catalog.SearchFilters(), page=1, page_size=LATEST
         )
+        page["names"] = organisations.names(session)
     return render(request, caller, "home.html", {**page, "latest": latest, "total": total})
