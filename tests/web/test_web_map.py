@@ -164,3 +164,33 @@ def test_no_outline_no_leaflet(client: TestClient, admin: Persona) -> None:
     assert "leaflet" not in html
     assert 'id="carte-tableau"' in html  # the table of the territories inside remains
     assert 'data-state="none"' in html
+
+
+def test_map_figures_are_remembered_per_view_and_forgotten_when_data_changes(
+    client: TestClient, producer: Persona
+) -> None:
+    memo = client.app.state.map_memo  # type: ignore[attr-defined]
+    first = _rows(client.get(f"/territories/{EPCI}").text)
+    assert first[BOURG]["cells"] == ["1\u202f000", "2,0"]
+    entries = len(memo._items)
+    assert entries == 1
+    # Again, anonymously: the same view and data, so the same entry serves it.
+    assert _rows(client.get(f"/territories/{EPCI}").text) == first
+    assert len(memo._items) == entries
+    # The producer reads its restricted 4321.7 t in full: another view, another entry —
+    # Bourg is 1000 + 4321.7 = 5321.7 t, 5321.7 / 500 = 10.6 t per inhabitant.
+    own = _rows(client.get(f"/territories/{EPCI}", headers=producer.headers).text)
+    assert own[BOURG]["cells"] == ["5\u202f322", "10,6"]
+    assert len(memo._items) == entries + 1
+    # A new version of the open inventory changes the data: the next visit recomputes.
+    uploaded = client.post(
+        "/api/v1/datasets/inv-open/versions",
+        content=(
+            "year;territory;sector;value;unit\n"
+            f"2020;{VILLE};residential;5000;tCO2e\n2020;{BOURG};residential;1500;tCO2e\n"
+        ).encode(),
+        headers={**producer.headers, "Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    after = _rows(client.get(f"/territories/{EPCI}").text)
+    assert after[BOURG]["cells"] == ["1\u202f500", "3,0"]  # 1500 / 500

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from datahub.settings import Settings
+from datahub.web.map_memo import NetsMemo
 from datahub.web.routes import (
     access,
     account,
@@ -84,6 +85,7 @@ def web_router() -> APIRouter:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
+    app.state.map_memo = NetsMemo()
     app.state.signin_limiter = SigninLimiter(
         MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage)),
         RateLimitItemPerMinute(settings.signin_per_minute),

@@ -18,7 +18,7 @@ from datahub.runtime import Runtime
 from datahub.territories import service as territories
 from datahub.territories.codes import rank
 from datahub.territories.schemas import TerritoryRead
-from datahub.web import choropleth, figures, forms, organisations, steering
+from datahub.web import choropleth, figures, forms, map_memo, organisations, steering
 from datahub.web.deps import context, page_caller, runtime_of, unit_of_work
 from datahub.web.pages import PageRoute, render
 
@@ -73,6 +73,7 @@ def _map(
     code: str,
     year: int | None,
     metric: choropleth.Metric,
+    memo: map_memo.NetsMemo,
 ) -> tuple[choropleth.Choropleth | None, str | None, list[TerritoryRead]]:
     """The territories inside at the level just below (EPCI in a département, communes in an
     EPCI), each with its net as its own trajectory shows it to this caller; the others listed."""
@@ -87,20 +88,24 @@ def _map(
         for r, t in zip(reads, rows, strict=True)
         if r.level == level
     ]
-    nets = {
-        place.code: choropleth.year_net(
-            carbon.territory_trajectory(
-                session,
-                runtime.licences,
-                runtime.settings,
-                ctx,
-                place.code,
-                carbon.TrajectoryParams(),
-            ).read,
-            year,
-        )
-        for place in places
-    }
+    codes = [place.code for place in places]
+    nets = memo.get_or_compute(
+        map_memo.key_of(session, runtime, ctx.caller, codes, year),
+        lambda: {
+            code: choropleth.year_net(
+                carbon.territory_trajectory(
+                    session,
+                    runtime.licences,
+                    runtime.settings,
+                    ctx,
+                    code,
+                    carbon.TrajectoryParams(),
+                ).read,
+                year,
+            )
+            for code in codes
+        },
+    )
     others = [r for r in reads if r.level != level]
     return choropleth.build(places, nets, year, metric), level, others
 
@@ -124,7 +129,9 @@ def territory(
             session, runtime.licences, runtime.settings, ctx, code, params
         )
         year = figures.latest_year(trajectory.read)
-        shown, level, others = _map(session, runtime, ctx, code, year, carte)
+        shown, level, others = _map(
+            session, runtime, ctx, code, year, carte, request.app.state.map_memo
+        )
         references = _references(session, runtime, caller)
         names = organisations.names(session)
     query = {k: v for k, v in (("scenario", params.scenario), ("reference", chosen)) if v}
