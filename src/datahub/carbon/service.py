@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import disclosures, inputs, present, repository, steering
+from datahub.carbon import disclosures, inputs, present, repository, steering, targets
 from datahub.carbon.cells import Record, cells_of
 from datahub.carbon.schemas import (
     Approach,
@@ -253,20 +252,14 @@ def caller_view(
 def _target_read(target: Target) -> TargetRead:
     return TargetRead(
         territory=target.territory_code,
-        reference_year=target.reference_year,
-        target_year=target.target_year,
-        target_net=target.target_net,
-        pathway=cast(Literal["linear", "exponential"], target.pathway),
         reference_net=target.reference_net,
-        updated_at=target.updated_at,
+        **targets.read_fields(target),
     )
 
 
 def get_target(session: Session, code: str) -> TargetRead:
     territories.get(session, code)
-    target = repository.get_target(session, code)
-    if target is None:
-        raise NotFound(f"territory {code!r} has no target")
+    target = targets.existing(repository.get_target(session, code), f"territory {code!r}")
     return _target_read(target)
 
 
@@ -305,15 +298,9 @@ def set_target(
     reference_net = data.reference_net
     if reference_net is None:
         reference_net = published_net(session, licences, settings, code, data.reference_year)
-    target = repository.get_target(session, code)
-    if target is None:
-        target = Target(territory_code=code)
-        session.add(target)
-    target.reference_year = data.reference_year
-    target.target_year = data.target_year
-    target.target_net = data.target_net
-    target.pathway = data.pathway
-    target.reference_net = reference_net
-    session.flush()
-    session.refresh(target)
+    target = repository.save_target(
+        session,
+        repository.get_target(session, code) or Target(territory_code=code),
+        {**targets.path_fields(data), "reference_net": reference_net},
+    )
     return _target_read(target)
