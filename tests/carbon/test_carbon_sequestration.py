@@ -1,4 +1,5 @@
-"""Sequestration against ALDO's own figures (research/carbon.md §4 examples 1-3).
+"""Sequestration against ALDO's own figures (research/carbon.md §4 examples 1-3), through
+:func:`compute_sequestration`, which the trajectories run (``carbon.sequestration_inputs``).
 
 ALDO publishes fluxes with positive = storage, per ha of land converted per year; a progressive
 change is ``f`` tC/ha/yr for 20 years, an instantaneous one ``f`` tC/ha once. Our change factor
@@ -21,6 +22,7 @@ from datahub.carbon.sequestration import (
     LandUseChange,
     SequestrationFactor,
     compute_sequestration,
+    residual_areas,
 )
 from datahub.errors import UnitMismatch, ValidationFailed
 from tests.paths import TEST_DATA
@@ -194,6 +196,41 @@ def test_most_specific_territory_wins_and_missing_factors_are_reported() -> None
     result = compute_sequestration(areas, changes, table_with_change, chains)
     assert result.by_year[2020] == pytest.approx(60.0 - 2 * 18 * 44 / 12)
     assert result.unmatched == (("commune:c", "water"),)
+
+
+def test_rolled_up_areas_take_the_factor_of_the_most_specific_territory_having_one() -> None:
+    # What the trajectory runs (carbon.sequestration_inputs): areas rolled up per territory.
+    # EPCI 30 ha of grassland, 10 of them in commune a (own factor 3), 4 of those in IRIS a1
+    # (own factor 5); the EPCI's factor is 2. Each takes its area minus what nests in it:
+    # EPCI 30 − 10 = 20 × 2 = 40, commune 10 − 4 = 6 × 3 = 18, IRIS 4 × 5 = 20: 78.
+    # 2 ha cropland -> artificial at the default 18 tC/ha: −2 × 18 × 44/12 = −132; 78 − 132.
+    # A zero area counts for nothing: 2021 has no removal at all (not 0).
+    table = FactorTable(
+        [
+            SequestrationFactor(2.0, "tCO2e/ha/yr", land_use="grassland", territory="epci:1"),
+            SequestrationFactor(3.0, "tCO2e/ha/yr", land_use="grassland", territory="commune:a"),
+            SequestrationFactor(5.0, "tCO2e/ha/yr", land_use="grassland", territory="iris:a1"),
+            SequestrationFactor(18.0, "tC/ha", None, "cropland", "artificial"),
+        ]
+    )
+    areas = {
+        ("epci:1", 2020, "flow", "grassland"): 30.0,
+        ("commune:a", 2020, "flow", "grassland"): 10.0,
+        ("iris:a1", 2020, "flow", "grassland"): 4.0,
+        ("epci:1", 2020, "change", "cropland->artificial"): 2.0,
+        ("epci:1", 2021, "flow", "grassland"): 0.0,
+    }
+    owners = {"grassland": {"commune:a", "iris:a1"}}
+    chains = {"commune:a": ["epci:1", "departement:1"], "iris:a1": ["commune:a", "epci:1"]}
+    flows, changes = residual_areas(areas, "epci:1", owners, chains)
+    result = compute_sequestration(flows, changes, table, {"epci:1": ["departement:1"]})
+    assert result.by_year == {2020: pytest.approx(78.0 - 2 * 18 * 44 / 12)}
+    assert sorted(result.matched) == [
+        ("commune:a", "grassland"),
+        ("epci:1", "cropland->artificial"),
+        ("epci:1", "grassland"),
+        ("iris:a1", "grassland"),
+    ]
 
 
 def test_bad_factor_rows_are_422_naming_the_row() -> None:

@@ -3,13 +3,11 @@ SIREN is the actor's (an admin may set any). Read by anyone; each write is audit
 
 from __future__ import annotations
 
-from typing import Literal, cast
-
 from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import repository
+from datahub.carbon import repository, targets
 from datahub.carbon.plan_schemas import ActorTargetRead
 from datahub.carbon.schemas import TargetWrite
 from datahub.db.models import ActorTarget
@@ -17,7 +15,6 @@ from datahub.errors import (
     DatahubError,
     FieldError,
     Forbidden,
-    NotFound,
     Unauthenticated,
     ValidationFailed,
 )
@@ -27,21 +24,15 @@ from datahub.territories import service as territories
 def _read(target: ActorTarget) -> ActorTargetRead:
     return ActorTargetRead(
         actor=target.actor_id,
-        reference_year=target.reference_year,
-        target_year=target.target_year,
-        target_net=target.target_net,
-        pathway=cast(Literal["linear", "exponential"], target.pathway),
         organization=target.organization_id,
-        updated_at=target.updated_at,
+        **targets.read_fields(target),
     )
 
 
 def get_target(session: Session, actor_id: str) -> ActorTargetRead:
     territories.get_actor(session, actor_id)
     target = repository.get_actor_target(session, actor_id)
-    if target is None:
-        raise NotFound(f"actor {actor_id!r} has no target")
-    return _read(target)
+    return _read(targets.existing(target, f"actor {actor_id!r}"))
 
 
 def set_target(
@@ -73,21 +64,15 @@ def set_target(
             "an actor's target starts from the actor's own figures",
             errors=[FieldError(None, "reference_net", "only a territory's target stores one")],
         )
-    target = repository.get_actor_target(session, actor_id)
-    if target is None:
-        target = ActorTarget(actor_id=actor_id)
-        session.add(target)
-    target.reference_year = data.reference_year
-    target.target_year = data.target_year
-    target.target_net = data.target_net
-    target.pathway = data.pathway
-    target.organization_id = caller.organization_id
-    session.flush()
+    target = repository.save_target(
+        session,
+        repository.get_actor_target(session, actor_id) or ActorTarget(actor_id=actor_id),
+        {**targets.path_fields(data), "organization_id": caller.organization_id},
+    )
     audit.record(
         session,
         audit.event_for(
             ctx, "actor_target.update", detail={"actor": actor_id, **data.model_dump()}
         ),
     )
-    session.refresh(target)
     return _read(target)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, islice
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -600,6 +600,21 @@ def hdd_by_year(
 
 def get_target(session: Session, code: str) -> Target | None:
     return session.get(Target, code)
+
+
+_Target = TypeVar("_Target", Target, ActorTarget)
+
+
+def save_target(session: Session, target: _Target, fields: Mapping[str, object]) -> _Target:
+    """Write ``fields`` into a territory's or an actor's target (added when new) and read it
+    back, with its update time."""
+    if target not in session:
+        session.add(target)
+    for name, value in fields.items():
+        setattr(target, name, value)
+    session.flush()
+    session.refresh(target)
+    return target
 
 
 # --- action plans --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from datahub.carbon.budget import observed_points
-from datahub.carbon.trajectory import Point, TrajectoryResult, linear_fit
+from datahub.carbon.trajectory import Point, Projection, TrajectoryResult, linear_fit
 
 DEFAULT_HORIZON: Final = 2050
 EffectKind = Literal["absolute", "relative"]
@@ -93,16 +93,11 @@ def sector_level(result: TrajectoryResult, sector: str, year: int) -> float | No
     return intercept + slope * year
 
 
-def build_scenario(
-    result: TrajectoryResult, actions: Sequence[Action], *, horizon: int | None = None
-) -> Scenario | None:
-    """The scenario from the last observed year; None without a trend (fewer than 2 years)."""
-    observed = observed_points(result)
-    if result.projection is None or not observed:
-        return None
-    last = observed[-1].year
-    end = horizon or (result.target.spec.target_year if result.target else DEFAULT_HORIZON)
-    path = {p.year: p.value for p in result.target.path} if result.target else {}
+def _full_effects(
+    result: TrajectoryResult, actions: Sequence[Action]
+) -> tuple[dict[str, float], list[str]]:
+    """Each counted action's full effect, and the relative actions whose sector shows no
+    figure (not counted: their effect would disclose it)."""
     full: dict[str, float] = {}
     unavailable = []
     for action in actions:
@@ -114,20 +109,33 @@ def build_scenario(
             unavailable.append(action.id)
         else:
             full[action.id] = action.value * level
-    counted = [a for a in actions if a.id in full]
-    years = []
-    neutrality = None
-    for year in range(last, end + 1):
-        contributions = {a.id: ramp(full[a.id], a.start_year, a.end_year, year) for a in counted}
-        baseline = result.projection.at(year)
-        avoided = sum(contributions.values())
-        net = baseline - avoided
-        if neutrality is None and net <= 1e-9 * max(1.0, abs(baseline)):
-            neutrality = year
-        gap = net - path[year] if year in path else None
-        years.append(ScenarioYear(year, baseline, net, avoided, gap, contributions))
+    return full, unavailable
+
+
+def _year(
+    projection: Projection,
+    counted: Sequence[Action],
+    full: dict[str, float],
+    path: dict[int, float],
+    year: int,
+) -> ScenarioYear:
+    contributions = {a.id: ramp(full[a.id], a.start_year, a.end_year, year) for a in counted}
+    baseline = projection.at(year)
+    avoided = sum(contributions.values())
+    net = baseline - avoided
+    gap = net - path[year] if year in path else None
+    return ScenarioYear(year, baseline, net, avoided, gap, contributions)
+
+
+def _neutrality_year(years: Sequence[ScenarioYear]) -> int | None:
+    return next((y.year for y in years if y.scenario <= 1e-9 * max(1.0, abs(y.baseline))), None)
+
+
+def _totals(
+    counted: Sequence[Action], full: dict[str, float], years: Sequence[ScenarioYear]
+) -> tuple[ActionTotal, ...]:
     total = sum(y.avoided for y in years)
-    totals = tuple(
+    return tuple(
         ActionTotal(
             a.id,
             full[a.id],
@@ -136,4 +144,26 @@ def build_scenario(
         )
         for a in counted
     )
-    return Scenario(last, end, tuple(years), totals, neutrality, tuple(unavailable))
+
+
+def build_scenario(
+    result: TrajectoryResult, actions: Sequence[Action], *, horizon: int | None = None
+) -> Scenario | None:
+    """The scenario from the last observed year; None without a trend (fewer than 2 years)."""
+    observed = observed_points(result)
+    if result.projection is None or not observed:
+        return None
+    last = observed[-1].year
+    end = horizon or (result.target.spec.target_year if result.target else DEFAULT_HORIZON)
+    path = {p.year: p.value for p in result.target.path} if result.target else {}
+    full, unavailable = _full_effects(result, actions)
+    counted = [a for a in actions if a.id in full]
+    years = [_year(result.projection, counted, full, path, y) for y in range(last, end + 1)]
+    return Scenario(
+        last,
+        end,
+        tuple(years),
+        _totals(counted, full, years),
+        _neutrality_year(years),
+        tuple(unavailable),
+    )

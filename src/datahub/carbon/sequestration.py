@@ -75,6 +75,8 @@ class SequestrationResult:
     by_year_key: dict[tuple[int, str], float]
     #: (territory, key) of area rows for which no factor matched: they count as zero.
     unmatched: tuple[tuple[str, str], ...] = field(default=())
+    #: (territory, key) of area rows that a factor matched, in the order given.
+    matched: tuple[tuple[str, str], ...] = field(default=())
 
 
 def change_key(from_land_use: str, to_land_use: str) -> str:
@@ -139,6 +141,7 @@ def compute_sequestration(
     parents = ancestors or {}
     by_key: dict[tuple[int, str], float] = defaultdict(float)
     unmatched: dict[tuple[str, str], None] = {}
+    matched: dict[tuple[str, str], None] = {}
 
     def chain(territory: str) -> list[str]:
         return [territory, *parents.get(territory, ())]
@@ -148,6 +151,7 @@ def compute_sequestration(
         if flow is None:
             unmatched[(area.territory, area.land_use)] = None
             continue
+        matched[(area.territory, area.land_use)] = None
         by_key[(area.year, area.land_use)] += area.area_ha * flow
     for change in changes:
         key = change_key(change.from_land_use, change.to_land_use)
@@ -155,6 +159,7 @@ def compute_sequestration(
         if emission is None:
             unmatched[(change.territory, key)] = None
             continue
+        matched[(change.territory, key)] = None
         by_key[(change.year, key)] -= change.area_ha * emission
 
     by_year: dict[int, float] = defaultdict(float)
@@ -164,4 +169,47 @@ def compute_sequestration(
         by_year=dict(sorted(by_year.items())),
         by_year_key=dict(by_key),
         unmatched=tuple(unmatched),
+        matched=tuple(matched),
     )
+
+
+Areas = Mapping[tuple[str, int, str, str], float]
+
+
+def residual_areas(
+    areas: Areas,
+    code: str,
+    owners_of: Mapping[str, set[str]],
+    chains: Mapping[str, Sequence[str]],
+) -> tuple[list[LandUseArea], list[LandUseChange]]:
+    """The rolled-up areas of ``code`` as rows that :func:`compute_sequestration` can match
+    with the factor of the most specific territory having one.
+
+    ``areas[(territory, year, kind, key)]`` holds hectares rolled up per territory (kind
+    ``flow``: key a land use; ``change``: ``from->to``), for ``code`` and the territories inside
+    it that have their own factor for some key (``owners_of[key]``); ``chains[t]`` lists the
+    territories containing such a ``t``, most specific first. For each key, every owner takes
+    its area minus that of the owners nested in it; ``code`` takes the rest. Owners are
+    expected to nest (commune inside EPCI inside département). Zero areas are left out.
+    """
+    flows: list[LandUseArea] = []
+    changes: list[LandUseChange] = []
+    for (scope, year, kind, key), total in areas.items():
+        if scope != code:
+            continue
+        owners = owners_of.get(key, set())
+        nested: dict[str | None, float] = defaultdict(float)  # parent owner → area inside it
+        for t in owners:
+            parent = next((p for p in chains[t] if p in owners), None)
+            nested[parent] += areas.get((t, year, kind, key), 0.0)
+        parts = [(code, total - nested[None])]
+        parts += [(t, areas.get((t, year, kind, key), 0.0) - nested.get(t, 0.0)) for t in owners]
+        for where, hectares in parts:
+            if hectares == 0:
+                continue
+            if kind == "flow":
+                flows.append(LandUseArea(year, where, key, hectares))
+            else:
+                start, _, end = key.partition("->")
+                changes.append(LandUseChange(year, where, start, end, hectares))
+    return flows, changes

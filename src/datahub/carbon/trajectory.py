@@ -114,13 +114,6 @@ def target_path(reference_net: float, spec: TargetSpec) -> tuple[Point, ...]:
     return tuple(Point(t, e0 * ratio ** ((t - t0) / span)) for t in range(t0, t1 + 1))
 
 
-def annual_rate(reference_net: float, target_net: float, years: int) -> float:
-    """Constant annual rate of change, e.g. −0.0319 for −30 % over 11 years."""
-    if years <= 0 or reference_net == 0 or (target_net > 0) != (reference_net > 0):
-        raise _invalid("pathway", "no constant annual rate links these values")
-    return float((target_net / reference_net) ** (1 / years) - 1)
-
-
 def gap(series: Iterable[YearFigures], path: Iterable[Point]) -> tuple[Point, ...]:
     """``net − target path`` for every year that has both (positive = above the path)."""
     targets = {p.year: p.value for p in path}
@@ -267,50 +260,14 @@ def build_series(
     net is unknown).
     """
     outcome = secrecy or SecrecyOutcome()
-    seq = dict(sequestration or {})
     cells: dict[int, dict[str, float]] = {}
     for (year, key), value in emissions.items():
         cells.setdefault(year, {})[key] = value
-
-    observed: dict[int, YearFigures] = {}
-    for year in sorted(cells):
-        hidden = outcome.hidden_keys(year)
-        total = None if outcome.hides_total(year) else sum(cells[year].values())
-        observed[year] = YearFigures(
-            year=year,
-            emissions=total,
-            sequestration=None,
-            net=None,
-            breakdown={k: v for k, v in sorted(cells[year].items()) if k not in hidden},
-        )
-
-    withheld = [c for c in outcome.withheld if c.year in observed]
-    figures = list(observed.values())
+    figures = [_observed(year, cells[year], outcome) for year in sorted(cells)]
+    withheld = [c for c in outcome.withheld if c.year in cells]
     if interpolate and len(figures) > 1:
-        filled: list[YearFigures] = []
-        for before, after in zip(figures, figures[1:], strict=False):
-            filled.append(before)
-            keys = sorted(set(cells[before.year]) | set(cells[after.year]))
-            for year in range(before.year + 1, after.year):
-                fraction = (year - before.year) / (after.year - before.year)
-                breakdown: dict[str, float] = {}
-                for key in keys:
-                    a, b = before.breakdown.get(key), after.breakdown.get(key)
-                    if a is not None and b is not None:
-                        breakdown[key] = _lerp(a, b, fraction)
-                    elif outcome.hides(before.year, key) or outcome.hides(after.year, key):
-                        withheld.append(WithheldCell(year, key, "complementary"))
-                interpolated_total: float | None = None
-                if before.emissions is not None and after.emissions is not None:
-                    interpolated_total = _lerp(before.emissions, after.emissions, fraction)
-                else:
-                    withheld.append(WithheldCell(year, None, "complementary"))
-                filled.append(
-                    YearFigures(year, interpolated_total, None, None, breakdown, interpolated=True)
-                )
-        filled.append(figures[-1])
-        figures = filled
-
+        figures = _interpolated(figures, cells, outcome, withheld)
+    seq = dict(sequestration or {})
     series = []
     for f in figures:
         removal = _fill_sequestration(seq, f.year, sequestration_fill)
@@ -318,6 +275,61 @@ def build_series(
         series.append(YearFigures(f.year, f.emissions, removal, net, f.breakdown, f.interpolated))
     withheld.sort(key=lambda c: (c.year, c.key is None, c.key or ""))
     return tuple(series), tuple(withheld)
+
+
+def _observed(year: int, cells: Mapping[str, float], outcome: SecrecyOutcome) -> YearFigures:
+    """An observed year's figures, without what secrecy withholds."""
+    hidden = outcome.hidden_keys(year)
+    return YearFigures(
+        year=year,
+        emissions=None if outcome.hides_total(year) else sum(cells.values()),
+        sequestration=None,
+        net=None,
+        breakdown={k: v for k, v in sorted(cells.items()) if k not in hidden},
+    )
+
+
+def _interpolated(
+    figures: list[YearFigures],
+    cells: Mapping[int, Mapping[str, float]],
+    outcome: SecrecyOutcome,
+    withheld: list[WithheldCell],
+) -> list[YearFigures]:
+    """``figures`` with every year between two of them filled in (see :func:`build_series`);
+    what a filled year cannot show is added to ``withheld``."""
+    filled: list[YearFigures] = []
+    for before, after in zip(figures, figures[1:], strict=False):
+        filled.append(before)
+        keys = sorted(set(cells[before.year]) | set(cells[after.year]))
+        for year in range(before.year + 1, after.year):
+            filled.append(_between(before, after, year, keys, outcome, withheld))
+    filled.append(figures[-1])
+    return filled
+
+
+def _between(
+    before: YearFigures,
+    after: YearFigures,
+    year: int,
+    keys: Iterable[str],
+    outcome: SecrecyOutcome,
+    withheld: list[WithheldCell],
+) -> YearFigures:
+    """``year`` filled linearly between two observed years: a value only where both show it."""
+    fraction = (year - before.year) / (after.year - before.year)
+    breakdown: dict[str, float] = {}
+    for key in keys:
+        a, b = before.breakdown.get(key), after.breakdown.get(key)
+        if a is not None and b is not None:
+            breakdown[key] = _lerp(a, b, fraction)
+        elif outcome.hides(before.year, key) or outcome.hides(after.year, key):
+            withheld.append(WithheldCell(year, key, "complementary"))
+    total: float | None = None
+    if before.emissions is not None and after.emissions is not None:
+        total = _lerp(before.emissions, after.emissions, fraction)
+    else:
+        withheld.append(WithheldCell(year, None, "complementary"))
+    return YearFigures(year, total, None, None, breakdown, interpolated=True)
 
 
 def build_trajectory(
@@ -374,3 +386,29 @@ def build_trajectory(
         projection=project(observed, horizon=projection_horizon),
         withheld=tuple(c for c in withheld if in_range(c.year)),
     )
+
+
+def trajectory_with_target(
+    emissions: Mapping[tuple[int, str], float],
+    sequestration: Mapping[int, float],
+    target: TargetSpec | None,
+    *,
+    secrecy: SecrecyOutcome | None,
+    interpolate: bool,
+    year_from: int | None,
+    year_to: int | None,
+) -> tuple[TrajectoryResult, str | None]:
+    """:func:`build_trajectory` towards ``target``; when its path cannot be drawn (no net can
+    be shown for its reference year), the trajectory without it and the reason why."""
+    options = {
+        "secrecy": secrecy,
+        "interpolate": interpolate,
+        "year_from": year_from,
+        "year_to": year_to,
+    }
+    try:
+        return build_trajectory(emissions, sequestration, target=target, **options), None  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        if target is None:
+            raise
+        return build_trajectory(emissions, sequestration, **options), exc.detail  # type: ignore[arg-type]
