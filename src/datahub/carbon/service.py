@@ -555,15 +555,17 @@ def _stamp(source: Source) -> tuple[object, ...]:
 
 def _disclosure(
     session: Session,
+    licences: LicenceRegistry,
     settings: Settings,
-    aggregate: Sequence[Source],
-    factor_sources: Sequence[Source],
+    sources: Sequence[Source],
     designated: frozenset[str],
     climate: bool,
     basis: Basis,
 ) -> Disclosure:
-    """The decisions over every aggregate-only figure of ``aggregate`` (see
-    :mod:`datahub.carbon.disclosure`), memoised on the data versions."""
+    """The decisions over every figure that some view uses in aggregate (see
+    :mod:`datahub.carbon.disclosure`), the same whoever asks, memoised on the data versions
+    and on what each possible caller reads in full. ``sources`` are the caller's emission
+    sources: the datasets some view uses in aggregate are among them, in full or not."""
     rule = SecrecyRule(settings.secrecy_min_actors, settings.secrecy_max_share)
     shares = (
         {
@@ -573,6 +575,9 @@ def _disclosure(
         if climate
         else {}
     )
+    aggregate = [s for s in sources if _in_aggregate_somewhere(s)]
+    factor_sources = _every_source(session, licences, ["emission_factors"])
+    knowers = grants.readers(session, [_facts(s) for s in aggregate])
     key = (
         tuple(sorted(_stamp(s) for s in aggregate)),
         tuple(sorted(_stamp(s) for s in factor_sources)),
@@ -580,15 +585,34 @@ def _disclosure(
         tuple(sorted(shares.items())),
         rule,
         basis,
+        tuple(sorted(tuple(sorted(k)) for k in knowers)),
     )
 
     def compute() -> Disclosure:
         by_version = {s.version_id: s for s in aggregate}
         figures = _aggregate_figures(session, by_version, factor_sources, designated, basis)
         edges = repository.rollup_ancestors(session, list(by_version))
-        return Disclosure(figures, edges, rule, shares)
+        return Disclosure(figures, edges, rule, shares, knowers=knowers)
 
     return _DISCLOSURES.get(key, compute)
+
+
+def _in_aggregate_somewhere(source: Source) -> bool:
+    """Whether some caller (the anonymous one, at least) uses the dataset in aggregate."""
+    return source.current.dataset.level != "open" and source.licence.aggregate_publication
+
+
+def _facts(source: Source) -> policy.DatasetFacts:
+    dataset = source.current.dataset
+    return policy.DatasetFacts(dataset.id, dataset.level, dataset.organization_id)
+
+
+def _every_source(
+    session: Session, licences: LicenceRegistry, kinds: Sequence[str]
+) -> list[Source]:
+    """Every current version of ``kinds``: what secrecy decisions, taken for every caller at
+    once, apply (nothing of it is shown)."""
+    return _sources(session, licences, Caller(role="admin"), kinds, None, allow_aggregate=False)
 
 
 def _aggregate_figures(
@@ -614,6 +638,7 @@ def _aggregate_figures(
             _secret_actor(record.actor, source),
             source.current.dataset.organization_id or "",
             tonnes,
+            source.current.dataset.id,
         )
 
     actors_only = basis == "actors"
@@ -730,14 +755,17 @@ def _compute(
     elif contributions:
         disclosure = _disclosure(
             session,
+            licences,
             settings,
-            [s for s in emission_sources if s.use == "aggregate"],
-            of_kind("emission_factors"),
+            emission_sources,
             designated_factors,
             bool(repository.current_versions(session, ["climate"])),
             params.basis,
         )
-        secrecy = disclosure.outcome(scope.territory or "", Family(scope.sector, params.by))
+        view = [s.current.dataset.id for s in emission_sources if s.use == "aggregate"]
+        secrecy = disclosure.outcome(
+            scope.territory or "", Family(scope.sector, params.by), view=view
+        )
 
     sequestration: dict[int, float] = {}
     if scope.territory and (scope.kind == "territory" or scope.sector == LULUCF):
@@ -1019,7 +1047,7 @@ def caller_view(
         allow_aggregate=scope.kind != "actor" or one_actor_passes,
     )
     aux = _sources(session, licences, caller, AUX_KINDS, None, allow_aggregate=False)
-    return tuple(
+    view = tuple(
         (
             s.version_id,
             s.use,
@@ -1031,6 +1059,13 @@ def caller_view(
         )
         for s in (*emission, *aux)
     )
+    if not any(s.use == "aggregate" for s in emission):
+        return view
+    # What is withheld depends on what every possible caller reads in full (a new grant to
+    # anyone changes it): see _disclosure.
+    aggregate = [_facts(s) for s in emission if _in_aggregate_somewhere(s)]
+    readers = sorted(tuple(sorted(k)) for k in grants.readers(session, aggregate))
+    return (*view, ("readers", *readers))
 
 
 # --- targets ------------------------------------------------------------------------------------
