@@ -432,5 +432,6 @@ def test_nothing_withheld_is_recoverable_over_every_variant_and_view() -> None:
             passing, withheld = passing + p, withheld + w
     loss = withheld / passing
     sys.stdout.write(f"\ninformation loss: {withheld}/{passing} = {loss:.1%} withheld\n")
-    # Measured: see the report
+    # Measured: 128 of the 846 cells that pass for every caller (15.1 %) are withheld as
+    # partners (the anonymous view; each other view withholds no more).
     assert loss < 0.2
