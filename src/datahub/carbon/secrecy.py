@@ -39,9 +39,18 @@ tables) is closed by the caller, ``carbon.service``: confidential figures are sp
 in years where they hold a single gas, whose cell then carries the same contributions as the
 total or the sector's cell.
 
+**Callers who read different things in full.** A reader also knows every figure it reads in
+full: a producer its own, a charter member the shared datasets, a grantee what it was granted.
+Each such *knower* (a set of sources) is an attacker of its own: every rule above is checked
+on what is left of a group once the knower's figures are subtracted (when anything is, and
+when the knower reads some of it), and the exact attacker runs for each knower too, with the
+unknowns it reads dropped. The decisions are then one set for every view (the caller's
+:class:`datahub.carbon.disclosure.Disclosure` filters them per view), and
+:meth:`Decisions.seen_by` shows a knower the withheld cells it recomputes anyway.
+
 Not covered: a disclosed sum that fails the rule but is obtained only by combining several
-relations (exact recovery of a cell is prevented within a family of tables); and callers whose
-sets of aggregate-only datasets differ (one reads in full a dataset another only in aggregate).
+relations (exact recovery of a cell is prevented within a family of tables); and coalitions
+of callers who pool what they read (two producers together), unless declared as a knower.
 """
 
 from __future__ import annotations
