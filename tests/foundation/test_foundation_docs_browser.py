@@ -36,7 +36,7 @@ def test_swagger_ui_renders_offline(live_server: LiveServer) -> None:
             )
             page.goto(f"{live_server.url}/docs")
             # Swagger UI drew the operations from /openapi.json: its code ran.
-            # Generous: the schema is large and a loaded CI machine renders it slowly (not a speed test).
+            # Generous: the schema is large and a loaded machine draws it slowly (not a speed test).
             page.wait_for_selector(".opblock-summary-path", timeout=90_000)
             assert page.locator(".opblock").count() > 20
         finally:

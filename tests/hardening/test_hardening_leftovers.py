@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from datahub.runtime import Runtime, build_runtime
 from datahub.settings import Settings
+from datahub.storage import scratch
 from tests.conftest import Persona
 from tests.ingest.job_polling import poll
 
@@ -39,6 +43,19 @@ def test_uploads_go_under_the_instance_folder_not_the_system_temp(
     system_temp = tmp_path / "system-temp"
     system_temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    # A job's copy used to be removed just after the job was recorded as succeeded: a poll
+    # landing in between found it (the test failed now and then). A job's copy now lingers a
+    # moment before its removal, so that order would fail every time.
+    lingering = scratch.scratch_dir
+
+    @contextmanager
+    def slow(root: Path, prefix: str) -> Iterator[Path]:
+        with lingering(root, prefix) as folder:
+            yield folder
+            if prefix == "job":
+                time.sleep(0.5)
+
+    monkeypatch.setattr(scratch, "scratch_dir", slow)
     assert runtime.temp_dir == tmp_path / "files-tmp"  # beside file://<tmp>/files
     for prefer in ({}, {"Prefer": "respond-async"}):
         response = client.post(

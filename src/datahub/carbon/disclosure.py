@@ -55,7 +55,8 @@ class Figure:
 
     ``tonnes`` are tonnes of ``gas`` (``CO2e`` for a CO2e mass); ``actor`` is whom the figure
     belongs to (the caller turns rows naming no actor into a per-dataset pseudo-actor);
-    ``owner`` the organisation that published it."""
+    ``owner`` the organisation that published it; ``source`` the dataset it comes from (the
+    owner's name when empty): what a view uses in aggregate and a knower reads in full."""
 
     scope: str
     year: int
@@ -65,6 +66,11 @@ class Figure:
     actor: str
     owner: str
     tonnes: float
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.source or self.owner
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,20 @@ class Disclosure:
 
     ``edges`` maps each figure's territory to every territory its figures are rolled up into;
     ``heating_shares`` are the sectors' shares when climate correction can be asked (empty
-    when the instance holds no climate data: the variant does not exist)."""
+    when the instance holds no climate data: the variant does not exist).
+
+    **Views.** Callers differ in what they read in full: a charter member reads the shared
+    datasets an anonymous caller sees only in aggregate, a producer its own, a grantee what it
+    was granted. The figures are every source *some* view uses in aggregate, and ``knowers``
+    what each possible caller reads in full among them (default: each owner its own sources).
+    One set of decisions is taken for all views, with every rule and the exact attacker
+    holding for each knower (:func:`datahub.carbon.secrecy.decide`), and each view is asked
+    with the sources it uses in aggregate (:meth:`outcome`): it withholds a decided cell only
+    where that cell holds some of them (the others it reads in full). So a caller who combines
+    its own view with any less privileged one (anonymous, at least) learns, beyond what it
+    reads, only the cells that are shown in the decisions, in which what it cannot read passes
+    the rule: a member cannot subtract the shared figures it reads from an anonymous aggregate
+    and be left with one restricted actor."""
 
     def __init__(
         self,
@@ -118,36 +137,33 @@ class Disclosure:
         heating_shares: Mapping[str, float],
         *,
         levels: Mapping[str, int] | None = None,
+        knowers: Iterable[frozenset[str]] | None = None,
     ) -> None:
         self.figures = list(figures)
         self.edges = {t: frozenset(up) for t, up in edges.items()}
         self.rule = rule
         self.shares = dict(heating_shares)
+        self.knowers = None if knowers is None else sorted(set(knowers), key=sorted)
         if levels is None:
             codes = set(self.edges).union(*self.edges.values()) if self.edges else set()
             levels = {code: i for i, code in enumerate(_most_specific_first(codes))}
         self.levels = dict(levels)
         self._decided: Decisions | None = None
+        self._views: dict[frozenset[str] | None, _View] = {}
         self._lock = Lock()
-        # (territory, sector or None) → year → gas label → gases of the figures inside it
-        self._labels: dict[tuple[str, str | None], dict[int, dict[str, set[str]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(set))
-        )
-        # (territory, year, label) → sectors holding figures with that label
-        self._label_sectors: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+        # (territory, year, sector or None) → the sources of the figures counted in it
+        self.sources: dict[tuple[str, int, str | None], set[str]] = defaultdict(set)
+        self.labels = frozenset(f.label for f in self.figures)
         for f in self.figures:
-            gas = part(f.gas, "", {})
             for territory in {f.scope, *self.edges.get(f.scope, ())}:
-                self._label_sectors[(territory, f.year, f.ghg)].add(f.sector)
                 for sector in (None, f.sector):
-                    self._labels[(territory, sector)][f.year][f.ghg].add(gas)
+                    self.sources[(territory, f.year, sector)].add(f.label)
 
-    def holds(self, territory: str) -> bool:
-        """Whether any figure is counted in ``territory``."""
-        return (territory, None) in self._labels
-
-    def outcome(self, territory: str, family: Family) -> SecrecyOutcome:
-        """What ``territory``'s table of ``family`` withholds.
+    def outcome(
+        self, territory: str, family: Family, view: Iterable[str] | None = None
+    ) -> SecrecyOutcome:
+        """What ``territory``'s table of ``family`` withholds, for a caller using the sources
+        ``view`` in aggregate (None: every source; the others it reads in full).
 
         Only the by-sector tables are decided (:func:`datahub.carbon.secrecy.decide`); every
         other table follows from them. Its total is a year's total (or, on the sector
@@ -159,7 +175,8 @@ class Disclosure:
         tables cross-tabulate sector × gas, and a (sector, gas) part could be recomputed from
         the two margins.
         """
-        decided = self.decisions().outcome(territory)
+        seen = self._view(None if view is None else frozenset(view))
+        decided = seen.decided.outcome(territory)
         if family == BY_SECTOR:
             return decided
         heads = {c.year: c.reason for c in decided.withheld if c.key == family.sector}
@@ -169,26 +186,30 @@ class Disclosure:
         elif family.by == "none":
             cells += [WithheldCell(y, TOTAL_KEY, why) for y, why in sorted(heads.items())]
         elif family.by == "ghg":
-            labels = self._labels.get((territory, family.sector), {})
+            labels = seen.labels.get((territory, family.sector), {})
             for year, found in sorted(labels.items()):
                 free = _free_labels(found)
                 hidden = decided.hidden_keys(year)
                 for label in sorted(found):
                     if label not in free:
                         cells.append(WithheldCell(year, label, "complementary"))
-                    elif year in heads and not self._parts_shown(territory, year, label, hidden):
+                    elif year in heads and (seen.label_sectors[(territory, year, label)] & hidden):
+                        # not every sector cell holding the label is shown: the label's cell
+                        # is not a sum of parts of shown cells
                         cells.append(WithheldCell(year, label, heads[year]))
         return SecrecyOutcome(tuple(cells))
 
-    def _parts_shown(
-        self, territory: str, year: int, label: str, hidden_sectors: frozenset[str]
-    ) -> bool:
-        """Whether every sector cell holding ``label`` is shown: a free label's cell is then the
-        sum of parts of shown cells, and showing it adds nothing (its total may be withheld)."""
-        return not (self._label_sectors[(territory, year, label)] & hidden_sectors)
+    def _view(self, view: frozenset[str] | None) -> _View:
+        decided = self.decisions()
+        with self._lock:
+            found = self._views.get(view)
+            if found is None:
+                found = self._views[view] = _View(self, decided, view)
+            return found
 
     def decisions(self) -> Decisions:
-        """The by-sector decisions of every territory (computed once)."""
+        """The by-sector decisions of every territory, for every view at once (computed
+        once)."""
         with self._lock:
             if self._decided is None:
                 contributions = [
@@ -200,13 +221,60 @@ class Disclosure:
                         f.scope,
                         part(f.gas, f.sector, self.shares),
                         f.owner,
+                        f.label,
                     )
                     for f in self.figures
                 ]
                 self._decided = decide(
-                    contributions, self.edges, levels=self.levels, rule=self.rule
+                    contributions,
+                    self.edges,
+                    levels=self.levels,
+                    rule=self.rule,
+                    knowers=self.knowers,
                 )
             return self._decided
+
+
+class _View:
+    """The decisions and gas labels as one view sees them: a decided cell is withheld where it
+    holds figures the view uses in aggregate and the view's caller, reading the others, cannot
+    recompute it from what is shown; gas labels count the figures used in aggregate only."""
+
+    def __init__(
+        self, disclosure: Disclosure, decided: Decisions, view: frozenset[str] | None
+    ) -> None:
+        def uses(source: str) -> bool:
+            return view is None or source in view
+
+        sources = disclosure.sources
+        known = frozenset() if view is None else disclosure.labels - view
+        self.decided = Decisions(
+            {
+                territory: kept
+                for territory, cells in decided.seen_by(known).by_territory.items()
+                if (
+                    kept := tuple(
+                        c
+                        for c in cells
+                        if any(uses(s) for s in sources.get((territory, c.year, c.key), ()))
+                    )
+                )
+            }
+        )
+        # (territory, sector or None) → year → gas label → gases of the figures inside it
+        self.labels: dict[tuple[str, str | None], dict[int, dict[str, set[str]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(set))
+        )
+        # (territory, year, label) → sectors holding figures with that label
+        self.label_sectors: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+        for f in disclosure.figures:
+            if not uses(f.label):
+                continue
+            gas = part(f.gas, "", {})
+            for territory in {f.scope, *disclosure.edges.get(f.scope, ())}:
+                self.label_sectors[(territory, f.year, f.ghg)].add(f.sector)
+                for sector in (None, f.sector):
+                    self.labels[(territory, sector)][f.year][f.ghg].add(gas)
 
 
 def _free_labels(labels: Mapping[str, set[str]]) -> set[str]:

@@ -23,7 +23,9 @@ from datahub.carbon.disclosure import Disclosure, Family, Figure
 from datahub.carbon.schemas import Basis
 from datahub.carbon.scope import Scope, TrajectoryParams
 from datahub.carbon.secrecy import Contribution, SecrecyOutcome, SecrecyRule, apply_secrecy
-from datahub.carbon.sources import Source, Sources
+from datahub.carbon.sources import Source, Sources, every_source, facts_of, in_aggregate_somewhere
+from datahub.licensing import service as grants
+from datahub.licensing.registry import LicenceRegistry
 from datahub.settings import Settings
 
 _MemoKey = tuple[object, ...]
@@ -68,17 +70,22 @@ def rule_of(settings: Settings) -> SecrecyRule:
 
 def _disclosure(
     session: Session,
+    licences: LicenceRegistry,
     settings: Settings,
-    aggregate: Sequence[Source],
-    factor_sources: Sequence[Source],
+    sources: Sequence[Source],
     designated: frozenset[str],
     climate: bool,
     basis: Basis,
 ) -> Disclosure:
-    """The decisions over every aggregate-only figure of ``aggregate`` (see
-    :mod:`datahub.carbon.disclosure`), memoised on the data versions."""
+    """The decisions over every figure that some view uses in aggregate (see
+    :mod:`datahub.carbon.disclosure`), the same whoever asks, memoised on the data versions
+    and on what each possible caller reads in full. ``sources`` are the caller's emission
+    sources: the datasets some view uses in aggregate are among them, in full or not."""
     rule = rule_of(settings)
     shares = heating_shares(settings) if climate else {}
+    aggregate = [s for s in sources if in_aggregate_somewhere(s)]
+    factor_sources = every_source(session, licences, ["emission_factors"])
+    knowers = grants.readers(session, [facts_of(s) for s in aggregate])
     key = (
         tuple(sorted(_stamp(s) for s in aggregate)),
         tuple(sorted(_stamp(s) for s in factor_sources)),
@@ -86,13 +93,14 @@ def _disclosure(
         tuple(sorted(shares.items())),
         rule,
         basis,
+        tuple(sorted(tuple(sorted(k)) for k in knowers)),
     )
 
     def compute() -> Disclosure:
         by_version = {s.version_id: s for s in aggregate}
         figures = _aggregate_figures(session, by_version, factor_sources, designated, basis)
         edges = repository.rollup_ancestors(session, list(by_version))
-        return Disclosure(figures, edges, rule, shares)
+        return Disclosure(figures, edges, rule, shares, knowers=knowers)
 
     return _DISCLOSURES.get(key, compute)
 
@@ -120,6 +128,7 @@ def _aggregate_figures(
             secret_actor(record.actor, source.current.dataset.id),
             source.producer or "",
             tonnes,
+            source.current.dataset.id,
         )
 
     actors_only = basis == "actors"
@@ -146,6 +155,7 @@ def _aggregate_figures(
 
 def outcome(
     session: Session,
+    licences: LicenceRegistry,
     settings: Settings,
     sources: Sources,
     designated_factors: frozenset[str],
@@ -160,11 +170,12 @@ def outcome(
         return apply_secrecy(contributions, rule=rule_of(settings))
     disclosure = _disclosure(
         session,
+        licences,
         settings,
-        sources.aggregate(),
-        sources.of_kind("emission_factors"),
+        sources.emission,
         designated_factors,
         bool(repository.current_versions(session, ["climate"])),
         params.basis,
     )
-    return disclosure.outcome(scope.territory or "", Family(scope.sector, params.by))
+    view = [s.current.dataset.id for s in sources.aggregate()]
+    return disclosure.outcome(scope.territory or "", Family(scope.sector, params.by), view=view)

@@ -39,16 +39,25 @@ tables) is closed by the caller, ``carbon.service``: confidential figures are sp
 in years where they hold a single gas, whose cell then carries the same contributions as the
 total or the sector's cell.
 
+**Callers who read different things in full.** A reader also knows every figure it reads in
+full: a producer its own, a charter member the shared datasets, a grantee what it was granted.
+Each such *knower* (a set of sources) is an attacker of its own: every rule above is checked
+on what is left of a group once the knower's figures are subtracted (when anything is, and
+when the knower reads some of it), and the exact attacker runs for each knower too, with the
+unknowns it reads dropped. The decisions are then one set for every view (the caller's
+:class:`datahub.carbon.disclosure.Disclosure` filters them per view), and
+:meth:`Decisions.seen_by` shows a knower the withheld cells it recomputes anyway.
+
 Not covered: a disclosed sum that fails the rule but is obtained only by combining several
-relations (exact recovery of a cell is prevented within a family of tables); and callers whose
-sets of aggregate-only datasets differ (one reads in full a dataset another only in aggregate).
+relations (exact recovery of a cell is prevented within a family of tables); and coalitions
+of callers who pool what they read (two producers together), unless declared as a knower.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import numpy as np
@@ -59,12 +68,14 @@ Reason = Literal["secrecy", "complementary"]
 #: (territory, year, key); key None is the year's total.
 Cell = tuple[str, int, str | None]
 _Place = tuple[str, str | None]  # (territory, key) within one year
-_Atom = tuple[str, str, str, str, str]  # (territory counted at, key, part, owner, actor)
+_Atom = tuple[str, str, str, str, str]  # (territory counted at, key, part, source, actor)
 _Unknown = tuple[str, str, str]  # (territory counted at, key, part): what no figure splits
 _Row = tuple[_Place, str]  # one published figure: a place's part
 _Relation = tuple[_Place, tuple[_Place, ...]]
-#: part → (owner, actor) → value
+#: part → (source, actor) → value
 Split = Mapping[str, Mapping[tuple[str, str], float]]
+#: The sources (datasets) one possible caller reads in full.
+Knower = frozenset[str]
 
 DEFAULT_MIN_ACTORS: Final = 3
 DEFAULT_MAX_SHARE: Final = 0.85
@@ -84,7 +95,8 @@ class Contribution:
 
     ``territory`` is where the figure is counted before roll-up (an actor's location);
     ``part`` its coefficient class across query variants (see the module docstring);
-    ``owner`` the organisation that published it (the coalition rule)."""
+    ``owner`` the organisation that published it and ``source`` the dataset it comes from
+    (what a caller reads in full or not; the owner's name when empty)."""
 
     year: int
     key: str
@@ -93,6 +105,11 @@ class Contribution:
     territory: str = ""
     part: str = ""
     owner: str = ""
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.source or self.owner
 
 
 @dataclass(frozen=True)
@@ -123,9 +140,33 @@ class Decisions:
     """The withheld cells of every territory's table, for one family of tables."""
 
     by_territory: Mapping[str, tuple[WithheldCell, ...]]
+    #: per year, the tables and what they withhold (to tell what a knower recomputes)
+    tables: Mapping[int, tuple[_YearTables, Mapping[_Place, Reason]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def outcome(self, territory: str) -> SecrecyOutcome:
         return SecrecyOutcome(self.by_territory.get(territory, ()))
+
+    def seen_by(self, known: Knower) -> Decisions:
+        """The decisions less the withheld cells a caller reading the ``known`` sources in
+        full recomputes anyway from what is shown (what it cannot read of them passes the
+        rule, or the decisions would have withheld more): showing them to that caller tells
+        it nothing, and no cell withheld from it can then be recomputed by it."""
+        if not known:
+            return self
+        open_to: dict[str, set[tuple[int, str | None]]] = defaultdict(set)
+        with threadpool_limits(1):
+            for year, (table, hidden) in self.tables.items():
+                for territory, key in table.recoverable(hidden, known):
+                    open_to[territory].add((year, key))
+        return Decisions(
+            {
+                territory: kept
+                for territory, cells in self.by_territory.items()
+                if (kept := tuple(c for c in cells if (c.year, c.key) not in open_to[territory]))
+            }
+        )
 
     def cells(self, key: str | None) -> frozenset[tuple[str, int]]:
         """(territory, year) of every withheld cell with this key."""
@@ -156,23 +197,38 @@ def _by_actor(values: Iterable[tuple[tuple[str, str], float]]) -> dict[str, floa
     return out
 
 
-def split_failure(split: Split, rule: SecrecyRule = SecrecyRule()) -> str | None:
+def split_failure(
+    split: Split, rule: SecrecyRule = SecrecyRule(), knowers: Iterable[Knower] | None = None
+) -> str | None:
     """Why a group of figures may not be published, or None if it may: each part must pass
-    :func:`failure` on its own, and so must, for every owner among several, the figures of the
-    *other* owners (a producer knows its own figures, so padding a cell with its own actors
-    must not let it subtract them and read a neighbour's)."""
+    :func:`failure` on its own, and so must, for every caller who reads some of its sources in
+    full (``knowers``), what is left once those are subtracted (when anything is). A producer
+    knows its own figures, a charter member every shared dataset, a grantee what it was
+    granted: padding a cell with figures one reads in full must not leave a neighbour's figure
+    alone. ``knowers`` None: each source is known by its producer alone (the coalition rule
+    over sources named by their owner)."""
     for part in sorted(split):
         values = split[part]
         why = failure(_by_actor(values.items()), rule)
         if why:
             return why
-        owners = sorted({owner for owner, _ in values})
-        for owner in owners if len(owners) > 1 else ():
-            others = _by_actor((k, v) for k, v in values.items() if k[0] != owner)
-            why = failure(others, rule)
+        sources = {source for source, _ in values}
+        groups = [frozenset({s}) for s in sorted(sources)] if knowers is None else knowers
+        for known in groups:
+            if known.isdisjoint(sources):
+                continue
+            why = failure(_by_actor((k, v) for k, v in values.items() if k[0] not in known), rule)
             if why:
-                return f"without one producer's own figures, {why}"
+                return f"without what one caller reads in full, {why}"
     return None
+
+
+def default_knowers(contributions: Iterable[Contribution]) -> list[Knower]:
+    """Each organisation reads its own sources in full (the coalition rule)."""
+    owned: dict[str, set[str]] = defaultdict(set)
+    for c in contributions:
+        owned[c.owner].add(c.label)
+    return [frozenset(owned[owner]) for owner in sorted(owned)]
 
 
 def apply_secrecy(
@@ -200,6 +256,7 @@ def decide(
     rule: SecrecyRule = SecrecyRule(),
     fixed_totals: Collection[tuple[str, int]] | None = None,
     sizes: Mapping[Cell, float] | None = None,
+    knowers: Iterable[Knower] | None = None,
 ) -> Decisions:
     """Primary and complementary suppression over the tables of every territory.
 
@@ -209,9 +266,14 @@ def decide(
     ``fixed_totals``, if given, means the totals were decided elsewhere (by the by-sector
     table, which shares them): exactly these (territory, year) totals are withheld.
     ``sizes`` override the aggregate-only values used to rank complementary candidates.
+    ``knowers`` are what each possible caller reads in full among the contributions' sources
+    (:attr:`Contribution.label`), default :func:`default_knowers`: every rule, and the exact
+    attacker, hold for each of them as well as for a caller who reads none.
     """
+    listed = list(contributions)
+    groups = default_knowers(listed) if knowers is None else list(knowers)
     by_year: dict[int, list[Contribution]] = defaultdict(list)
-    for c in contributions:
+    for c in listed:
         by_year[c.year].append(c)
     up = {
         c.territory: frozenset({c.territory, *(ancestors or {}).get(c.territory, ())})
@@ -220,14 +282,20 @@ def decide(
     }
     members = _largest_inside(up, levels or {})
     withheld: dict[str, list[WithheldCell]] = defaultdict(list)
+    tables = {}
     # The matrices are small: BLAS threads only contend (10-30× slower on a loaded machine).
     with threadpool_limits(1):
         for year in sorted(by_year):
-            table = _YearTables(year, by_year[year], up, members, rule, fixed_totals, sizes or {})
-            for (territory, key), reason in table.solve():
+            table = _YearTables(
+                year, by_year[year], up, members, rule, fixed_totals, sizes or {}, groups
+            )
+            hidden = table.solve()
+            tables[year] = (table, hidden)
+            for (territory, key), reason in hidden.items():
                 withheld[territory].append(WithheldCell(year, key, reason))
     return Decisions(
-        {territory: tuple(sorted(cells, key=_cell_order)) for territory, cells in withheld.items()}
+        {territory: tuple(sorted(cells, key=_cell_order)) for territory, cells in withheld.items()},
+        tables,
     )
 
 
@@ -275,12 +343,13 @@ class _YearTables:
         rule: SecrecyRule,
         fixed_totals: Collection[tuple[str, int]] | None,
         sizes: Mapping[Cell, float],
+        knowers: Sequence[Knower],
     ) -> None:
         self.year, self.rule, self.sizes = year, rule, sizes
         self.atoms: dict[_Atom, float] = defaultdict(float)
         self.content: dict[_Place, set[_Atom]] = defaultdict(set)
         for c in contributions:
-            atom = (c.territory, c.key, c.part, c.owner, c.actor)
+            atom = (c.territory, c.key, c.part, c.label, c.actor)
             self.atoms[atom] += c.value
             for territory in up[c.territory]:
                 self.content[(territory, c.key)].add(atom)
@@ -309,13 +378,30 @@ class _YearTables:
         for place, atoms in self.content.items():
             for atom in atoms:
                 self.unknowns[(place, atom[2])].add((atom[0], atom[1], atom[2]))
+        # per unknown, part → (source, actor) → value
+        self.unknown_split: dict[_Unknown, dict[str, dict[tuple[str, str], float]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for atom, value in self.atoms.items():
+            self.unknown_split[(atom[0], atom[1], atom[2])][atom[2]][(atom[3], atom[4])] = value
+        # What each possible caller reads in full of this year's sources, once each; a caller
+        # who reads none of them is the plain reader (always first), one who reads all of them
+        # has nothing left to learn.
+        sources = frozenset(atom[3] for atom in self.atoms)
+        seen = {frozenset[str](), sources}
+        self.knowers = [k & sources for k in knowers if k & sources]
+        self.attackers: list[Knower] = [frozenset()]
+        for known in self.knowers:
+            if known not in seen:
+                seen.add(known)
+                self.attackers.append(known)
 
-    def solve(self) -> list[tuple[_Place, Reason]]:
+    def solve(self) -> dict[_Place, Reason]:
         hidden: dict[_Place, Reason] = {}
         if self.fixed is not None:
             hidden.update(((t, None), "complementary") for t in sorted(self.fixed))
         for place in sorted(self.content, key=_order):
-            if place[1] is not None and split_failure(self._split(place, ()), self.rule):
+            if place[1] is not None and self._fails(self._split(place, ())):
                 hidden[place] = "secrecy"
         while True:
             changed = True
@@ -331,7 +417,7 @@ class _YearTables:
             partner = self._undo_recovery(hidden)
             if partner is None:
                 self._show_again(hidden)
-                return list(hidden.items())
+                return hidden
             hidden[partner] = "complementary"
 
     def _show_again(self, hidden: dict[_Place, Reason]) -> None:
@@ -348,35 +434,82 @@ class _YearTables:
             if not (holds and self._undo_recovery(hidden) is None):
                 hidden[place] = "complementary"
 
+    def _fails(self, split: Split) -> bool:
+        return split_failure(split, self.rule, self.knowers) is not None
+
     def _undo_recovery(self, hidden: Mapping[_Place, Reason]) -> _Place | None:
         """A shown cell to withhold because something secret is a linear combination of the
         shown figures (the exact attacker, beyond the relations above), or None.
 
-        Unknowns are the aggregate-only parts counted at each (own territory, key, part); each
-        shown place publishes, per part, the sum of those below it. Secret are: a withheld
-        place as a whole (all its parts), each part of a withheld place that fails the rule,
-        and each unknown that fails the rule (e.g. one actor counted at an EPCI itself). A
-        shown row with one unknown left gives it away; the rest is linear algebra: a target is
-        recoverable iff its vector lies in the span of the shown rows' vectors.
+        Run for the plain reader and for every caller who reads some sources in full (see
+        :meth:`_recovery_by`); the first cell found is withheld and the rules run again."""
+        for known in self.attackers:
+            partner = self._recovery_by(hidden, known)
+            if partner is not None:
+                return partner
+        return None
+
+    def _recovery_by(self, hidden: Mapping[_Place, Reason], known: Knower) -> _Place | None:
+        """A shown cell to withhold so that a caller reading the ``known`` sources in full
+        recomputes nothing secret (:meth:`_secrets`) from the shown figures, or None."""
+        needs = self._attack(hidden, known)
+        for target in self._secrets(hidden, known):
+            used = needs(target)
+            if used is None:
+                continue
+            candidates = [p for p in used if self._may_hide(p)]
+            if candidates:
+                return min(candidates, key=lambda p: (self._size(p), *_order(p)))
+        return None
+
+    def recoverable(self, hidden: Mapping[_Place, Reason], known: Knower) -> list[_Place]:
+        """The withheld places whose figures, less the ``known`` sources, a caller reading
+        those in full recomputes from the shown figures."""
+        needs = self._attack(hidden, known)
+        found = []
+        for place in sorted((p for p in hidden if self.content[p]), key=_order):
+            rows = [(place, part) for part in sorted(self.parts[place])]
+            if needs(set().union(*(self.unknowns[r] for r in rows))) is not None:
+                found.append(place)
+        return found
+
+    def _attack(
+        self, hidden: Mapping[_Place, Reason], known: Knower
+    ) -> Callable[[Iterable[_Unknown]], list[_Place] | None]:
+        """The exact attacker who reads the ``known`` sources in full: a function telling,
+        for a set of unknowns, the shown places a combination giving their sum uses, or None
+        when no combination does.
+
+        Unknowns are the aggregate-only parts counted at each (own territory, key, part),
+        less what the attacker reads (one made only of such figures is no unknown); each
+        shown place publishes, per part, the sum of those below it. A shown row with one
+        unknown left gives it away; the rest is linear algebra: a target is recoverable iff
+        its vector lies in the span of the shown rows' vectors.
         """
+        unknown = {
+            u
+            for u, split in self.unknown_split.items()
+            if any(source not in known for values in split.values() for source, _ in values)
+        }
         shown = sorted(
             (row for row in self.unknowns if row[0] not in hidden), key=lambda r: _order(r[0])
         )
-        left = {r: set(self.unknowns[r]) for r in shown}
+        left = {r: self.unknowns[r] & unknown for r in shown}
+        shown = [r for r in shown if left[r]]
         holders: dict[_Unknown, list[_Row]] = defaultdict(list)
         for row in shown:
-            for unknown in left[row]:
-                holders[unknown].append(row)
+            for u in left[row]:
+                holders[u].append(row)
         given_by: dict[_Unknown, _Row] = {}  # unknown → the shown row that gives it away
         singles = [r for r in shown if len(left[r]) == 1]
         while singles:
             row = singles.pop()
             if len(left[row]) != 1:
                 continue
-            (unknown,) = left[row]
-            given_by[unknown] = row
-            for other in holders[unknown]:
-                left[other].discard(unknown)
+            (u,) = left[row]
+            given_by[u] = row
+            for other in holders[u]:
+                left[other].discard(u)
                 if len(left[other]) == 1:
                     singles.append(other)
         rest = [r for r in shown if left[r]]
@@ -389,11 +522,10 @@ class _YearTables:
         span = _orthonormal_span(basis)
 
         def needs(unknowns: Iterable[_Unknown]) -> list[_Place] | None:
-            """The shown places a combination giving these unknowns' sum uses, or None."""
-            wanted = list(unknowns)
+            wanted = [u for u in unknowns if u in unknown]
             rest_rows = [column[u] for u in wanted if u not in given_by and u in column]
-            if any(u not in given_by and u not in column for u in wanted):
-                return None  # an unknown no shown row holds: not recoverable
+            if not wanted or any(u not in given_by and u not in column for u in wanted):
+                return None  # nothing unknown, or an unknown no shown row holds
             if rest_rows:
                 projected = span[rest_rows].sum(axis=0)
                 if len(rest_rows) - float(projected @ projected) > _EXACT:
@@ -406,31 +538,36 @@ class _YearTables:
                 used += [rest[j][0] for j in np.flatnonzero(np.abs(weights) > _EXACT)]
             return used
 
-        for target in self._secrets(hidden):
-            used = needs(target)
-            if used is None:
-                continue
-            candidates = [p for p in used if self._may_hide(p)]
-            if candidates:
-                return min(candidates, key=lambda p: (self._size(p), *_order(p)))
-        return None
+        return needs
 
-    def _secrets(self, hidden: Mapping[_Place, Reason]) -> Iterator[set[_Unknown]]:
-        """Sets of unknowns whose sum must not be recoverable (see :meth:`_undo_recovery`)."""
+    def _secrets(self, hidden: Mapping[_Place, Reason], known: Knower) -> Iterator[set[_Unknown]]:
+        """Sets of unknowns whose sum must not be recoverable by a caller reading the
+        ``known`` sources in full. For the plain reader: a withheld place as a whole (all its
+        parts), each part of a withheld place that fails the rule, and each unknown that fails
+        the rule (e.g. one actor counted at an EPCI itself). For a knower, the same less what
+        it reads, where that fails the rule: what it recomputes that passes is shown to it
+        (:meth:`Decisions.seen_by`), so no cell withheld from it is recomputable either."""
+
+        def fails(split: Split) -> bool:
+            if not known:
+                return self._fails(split)
+            return any(
+                failure(
+                    _by_actor((k, v) for k, v in values.items() if k[0] not in known), self.rule
+                )
+                for values in split.values()
+            )
+
         for place in sorted((p for p in hidden if self.content[p]), key=_order):
             rows = [(place, part) for part in sorted(self.parts[place])]
-            yield set().union(*(self.unknowns[r] for r in rows))
+            if not known or fails(self._split(place, ())):
+                yield set().union(*(self.unknowns[r] for r in rows))
             for row in rows:
-                if len(rows) > 1 and split_failure(self._split(place, (), row[1]), self.rule):
+                if len(rows) > 1 and fails(self._split(place, (), row[1])):
                     yield self.unknowns[row]
-        atoms_of: dict[_Unknown, dict[str, dict[tuple[str, str], float]]] = defaultdict(
-            lambda: defaultdict(dict)
-        )
-        for atom, value in self.atoms.items():
-            atoms_of[(atom[0], atom[1], atom[2])][atom[2]][(atom[3], atom[4])] = value
-        for unknown in sorted(atoms_of, key=_u_order):
-            if split_failure(atoms_of[unknown], self.rule):
-                yield {unknown}
+        for u in sorted(self.unknown_split, key=_u_order):
+            if fails(self.unknown_split[u]):
+                yield {u}
 
     def _split(
         self, head: _Place, known: Iterable[_Place], only: str | None = None
@@ -478,9 +615,7 @@ class _YearTables:
         if exposed:
             return frozenset(exposed)  # a single withheld member is the only unknown
         disclosed = self._split(head, self._shown_below(members, hidden))
-        return frozenset(
-            part for part, values in disclosed.items() if split_failure({part: values}, self.rule)
-        )
+        return frozenset(part for part, values in disclosed.items() if self._fails({part: values}))
 
     def _partner(
         self, relation: _Relation, hidden: Mapping[_Place, Reason], needed: frozenset[str]

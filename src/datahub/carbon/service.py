@@ -38,10 +38,11 @@ from datahub.carbon.schemas import (
 from datahub.carbon.scope import Scope as Scope
 from datahub.carbon.scope import TrajectoryParams as TrajectoryParams
 from datahub.carbon.sectors import SECTORS
-from datahub.carbon.sources import Source, Sources
+from datahub.carbon.sources import Source, Sources, facts_of, in_aggregate_somewhere
 from datahub.carbon.trajectory import TrajectoryResult, trajectory_with_target
 from datahub.db.models import Target
 from datahub.errors import FieldError, NotFound, ValidationFailed
+from datahub.licensing import service as grants
 from datahub.licensing.registry import Licence, LicenceRegistry
 from datahub.settings import Settings
 from datahub.territories import service as territories
@@ -83,6 +84,7 @@ def _compute(
     cells, contributions = cells_of(found.records, params.by, aggregate_of)
     secrecy = disclosures.outcome(
         session,
+        licences,
         settings,
         sources,
         found.designated("emission_factors"),
@@ -232,7 +234,7 @@ def caller_view(
     sources = Sources.for_scope(
         session, licences, settings, caller, scope.kind == "actor", approach
     )
-    return tuple(
+    view = tuple(
         (
             s.version_id,
             s.use,
@@ -244,6 +246,13 @@ def caller_view(
         )
         for s in (*sources.emission, *sources.aux)
     )
+    if not sources.aggregate():
+        return view
+    # What is withheld depends on what every possible caller reads in full (a new grant to
+    # anyone changes it): see carbon.disclosures.
+    aggregate = [facts_of(s) for s in sources.emission if in_aggregate_somewhere(s)]
+    readers = sorted(tuple(sorted(k)) for k in grants.readers(session, aggregate))
+    return (*view, ("readers", *readers))
 
 
 # --- targets ------------------------------------------------------------------------------------

@@ -158,3 +158,19 @@ def by_producer(sources: Iterable[Source]) -> dict[str | None, list[Source]]:
     for source in sources:
         out[source.producer].append(source)
     return out
+
+
+def in_aggregate_somewhere(source: Source) -> bool:
+    """Whether some caller (the anonymous one, at least) uses the dataset in aggregate."""
+    return source.current.dataset.level != "open" and source.licence.aggregate_publication
+
+
+def facts_of(source: Source) -> policy.DatasetFacts:
+    dataset = source.current.dataset
+    return policy.DatasetFacts(dataset.id, dataset.level, dataset.organization_id)
+
+
+def every_source(session: Session, licences: LicenceRegistry, kinds: Sequence[str]) -> list[Source]:
+    """Every current version of ``kinds``: what secrecy decisions, taken for every caller at
+    once, apply (nothing of it is shown)."""
+    return usable(session, licences, Caller(role="admin"), kinds, None, allow_aggregate=False)

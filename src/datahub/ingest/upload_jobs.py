@@ -126,15 +126,16 @@ class _RowsRead:
 def _store(
     runtime: RunnerRuntime, job_id: str, params: Mapping[str, Any], ctx: RequestContext
 ) -> uploads.Outcome:
-    with scratch.scratch_dir(runtime.temp_dir, "job") as folder:
-        path = folder / "upload"
-        runtime.storage.download_to(params["staged"], path)
-        upload = uploads.Upload(
-            path, params["filename"], params["media_type"], params["size"], params["sha256"]
-        )
-        progress = _RowsRead(jobs.progress_reporter(runtime, job_id))
-        # As for a synchronous upload: a refused attempt is audited on its own.
-        with audit.audited_transaction(runtime.transaction) as session:
+    # As for a synchronous upload: a refused attempt is audited on its own. The local copy is
+    # removed before the transaction commits, so a job seen as succeeded has left nothing.
+    with audit.audited_transaction(runtime.transaction) as session:
+        with scratch.scratch_dir(runtime.temp_dir, "job") as folder:
+            path = folder / "upload"
+            runtime.storage.download_to(params["staged"], path)
+            upload = uploads.Upload(
+                path, params["filename"], params["media_type"], params["size"], params["sha256"]
+            )
+            progress = _RowsRead(jobs.progress_reporter(runtime, job_id))
             outcome = uploads.add_version(
                 session,
                 runtime.licences,
@@ -144,20 +145,20 @@ def _store(
                 upload,
                 hooks=[*runtime.version_hooks, lambda _s, _d: progress],
             )
-            version = outcome.version
-            result = {
-                "dataset": params["dataset"],
-                "version": version.number,
-                "created": outcome.created,
-                "rows": version.row_count,
-            }
-            message = (
-                f"version {version.number} stored ({version.row_count} rows)"
-                if outcome.created
-                else f"same bytes as version {version.number}: nothing new stored"
-            )
-            jobs.succeed(session, job_id, result, message)
-        return outcome
+        version = outcome.version
+        result = {
+            "dataset": params["dataset"],
+            "version": version.number,
+            "created": outcome.created,
+            "rows": version.row_count,
+        }
+        message = (
+            f"version {version.number} stored ({version.row_count} rows)"
+            if outcome.created
+            else f"same bytes as version {version.number}: nothing new stored"
+        )
+        jobs.succeed(session, job_id, result, message)
+    return outcome
 
 
 def discard_staged(runtime: RunnerRuntime, params: Mapping[str, Any]) -> None:

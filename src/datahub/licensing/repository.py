@@ -40,6 +40,27 @@ def active_grants(
     return {k: tuple(sorted(v)) for k, v in result.items()}
 
 
+def active_grantees(
+    session: Session, dataset_ids: Iterable[str], *, now: datetime
+) -> list[tuple[str, str, int | None]]:
+    """(dataset, organisation, user or None) for every grant in force now: a user's grant
+    names the user's organisation and the user, an organisation's grant the organisation."""
+    ids = list(dataset_ids)
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Grant.dataset_id, Grant.organization_id, User.organization_id, Grant.user_id)
+        .outerjoin(User, User.id == Grant.user_id)
+        .where(
+            Grant.dataset_id.in_(ids),
+            Grant.revoked_at.is_(None),
+            or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+        )
+    )
+    found = {(d, org or user_org, None if org else user) for d, org, user_org, user in rows}
+    return sorted((d, org, user) for d, org, user in found if org)
+
+
 def list_grants(session: Session, dataset_id: str) -> Sequence[tuple[Grant, str | None]]:
     rows = session.execute(
         select(Grant, User.email)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from datahub.accounts.caller import Caller
 from datahub.db.models import AccessRequest, Grant
 from datahub.errors import Conflict, FieldError, NotFound, ValidationFailed
 from datahub.licensing import repository
+from datahub.licensing.policy import DatasetFacts, decide
 from datahub.licensing.schemas import AccessRequestDecision, GrantCreate, GrantRead
 
 
@@ -32,6 +35,42 @@ def active_grants(
         organization_id=caller.organization_id,
         now=now(),
     )
+
+
+def readers(session: Session, datasets: Sequence[DatasetFacts]) -> set[frozenset[str]]:
+    """What each possible caller reads in full among ``datasets`` (their ids), as
+    :func:`datahub.licensing.policy.decide` says: for every organisation, its users without a
+    grant of their own (its datasets, the shared ones if it is a charter member, its grants in
+    force) and each user with one (that, and the user's grants); and a charter member with
+    none of those. Empty sets are left out."""
+    by_org: dict[str, set[str]] = defaultdict(set)
+    by_user: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for dataset_id, org_id, user in repository.active_grantees(
+        session, [d.id for d in datasets], now=now()
+    ):
+        if user is None:
+            by_org[org_id].add(dataset_id)
+        else:
+            by_user[(org_id, user)].add(dataset_id)
+    callers: list[tuple[Caller, set[str]]] = [
+        (Caller(user_id=0, organization_member=True, role="analyst"), set())
+    ]
+    for org in accounts.list_organizations(session):
+        caller = Caller(
+            user_id=0, organization_id=org.id, organization_member=org.member, role="producer"
+        )
+        callers.append((caller, by_org[org.id]))
+        callers += [(caller, by_org[org.id] | g) for (o, _), g in by_user.items() if o == org.id]
+    out = set()
+    for caller, granted in callers:
+        read = frozenset(
+            d.id
+            for d in datasets
+            if decide(caller, replace(d, active_grants=(0,) if d.id in granted else ())).data
+        )
+        if read:
+            out.add(read)
+    return out
 
 
 def _read(grant: Grant, email: str | None) -> GrantRead:
