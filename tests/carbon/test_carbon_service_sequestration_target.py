@@ -88,7 +88,7 @@ def test_target_linear_and_exponential(world: CarbonWorld) -> None:
     url = f"/api/v1/territories/{EPCI}/target"
     assert world.client.get(url).status_code == 404
     response = world.client.put(
-        url, json={**target, "pathway": "linear"}, headers=world.producer.headers
+        url, json={**target, "pathway": "linear"}, headers=world.admin.headers
     )
     assert response.status_code == 200, response.text
     assert world.client.get(url).json()["pathway"] == "linear"
@@ -105,7 +105,7 @@ def test_target_linear_and_exponential(world: CarbonWorld) -> None:
     assert body["projection"]["neutrality_year"] == 2039
 
     response = world.client.put(
-        url, json={**target, "pathway": "exponential"}, headers=world.producer.headers
+        url, json={**target, "pathway": "exponential"}, headers=world.admin.headers
     )
     assert response.status_code == 200
     body = world.trajectory(f"/api/v1/territories/{EPCI}/trajectory")
@@ -116,7 +116,7 @@ def test_target_linear_and_exponential(world: CarbonWorld) -> None:
 
 def test_target_validation(world: CarbonWorld) -> None:
     url = f"/api/v1/territories/{EPCI}/target"
-    headers = world.producer.headers
+    headers = world.admin.headers
     towards_zero = {"reference_year": 2019, "target_year": 2040, "pathway": "exponential"}
     response = world.client.put(url, json=towards_zero, headers=headers)
     assert response.status_code == 422

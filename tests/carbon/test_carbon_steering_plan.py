@@ -256,3 +256,25 @@ def test_plan_validation_names_action_and_field(world: CarbonWorld) -> None:
     world.client.put(PLAN, json={"actions": ACTIONS}, headers=world.admin.headers)
     by_gas = world.client.get(TRAJECTORY, params={"scenario": "plan", "by": "ghg"})
     assert "scenario" in _problems(by_gas)
+
+
+def test_target_writers_are_the_plan_writers(world: CarbonWorld) -> None:
+    # A territory's target moves every caller's gap and budget: as for its plan, only an admin
+    # or a producer of the organisation whose SIREN is the EPCI's code may set it.
+    url = f"/api/v1/territories/{EPCI}/target"
+    body = {"reference_year": 2019, "target_year": 2040, "reference_net": 1000}
+    assert world.client.put(url, json=body).status_code == 401
+    refused = world.client.put(url, json=body, headers=world.producer.headers)
+    assert refused.status_code == 403
+    assert world.client.get(url).status_code == 404  # nothing stored
+    done = world.client.put(url, json=body, headers=world.headers("cda"))
+    assert done.status_code == 200, done.text
+    assert world.client.get(url).json()["target_year"] == 2040
+    events = world.client.get(
+        "/api/v1/audit/events", params={"action": "target.update"}, headers=world.admin.headers
+    ).json()
+    items = events["data"] if isinstance(events, dict) else events
+    assert sorted(e["outcome"] for e in items) == ["allowed", "denied", "denied"]
+    allowed = next(e for e in items if e["outcome"] == "allowed")
+    assert allowed["detail"]["territory"] == EPCI
+    assert allowed["detail"]["target_year"] == 2040

@@ -47,7 +47,7 @@ def test_a_withheld_reference_year_needs_the_published_figure(world: CarbonWorld
     assert {"year": 2019, "key": "industry", "reason": "secrecy"} in public["withheld"]
     assert year(public, 2019)["net"] is None  # the total would tell industry's 300
     refused = world.client.put(
-        TARGET, json={"reference_year": 2019, "target_year": 2030}, headers=world.producer.headers
+        TARGET, json={"reference_year": 2019, "target_year": 2030}, headers=world.admin.headers
     )
     # Storing the producer's 800 would publish it: the figure must be given, knowingly.
     assert refused.status_code == 422
@@ -81,7 +81,7 @@ def test_every_caller_gets_the_path_from_the_stored_figure(world: CarbonWorld) -
 
 def test_without_a_figure_the_published_net_is_stored_then(world: CarbonWorld) -> None:
     put = world.client.put(
-        TARGET, json={"reference_year": 2018, "target_year": 2030}, headers=world.producer.headers
+        TARGET, json={"reference_year": 2018, "target_year": 2030}, headers=world.admin.headers
     )
     assert put.status_code == 200, put.text
     assert put.json()["reference_net"] == 600  # 2018: the open inventory alone

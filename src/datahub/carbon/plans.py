@@ -39,7 +39,10 @@ def territory_organization(session: Session, code: str) -> str | None:
     return repository.organization_with_siren(session, official)
 
 
-def _check_writer(session: Session, ctx: RequestContext, code: str) -> None:
+def check_writer(session: Session, ctx: RequestContext, code: str, action: str) -> None:
+    """Who steers a territory: an admin, or a producer of the territory's organisation (the
+    one whose SIREN is the EPCI's code). Its plan and its target move every caller's figures
+    (gap, budget, scenario), so no other producer may write them; a refusal is audited."""
     caller = ctx.caller
     if caller.is_admin:
         return
@@ -55,10 +58,10 @@ def _check_writer(session: Session, ctx: RequestContext, code: str) -> None:
     else:
         error = Forbidden(
             "only an admin or a producer of the territory's organisation (the organisation "
-            "whose SIREN is the EPCI's code) may write its plan"
+            "whose SIREN is the EPCI's code) may write its plan and its target"
         )
     error.audit_event = audit.event_for(
-        ctx, "plan.update", outcome="denied", detail={"territory": code, "status": error.status}
+        ctx, action, outcome="denied", detail={"territory": code, "status": error.status}
     )
     raise error
 
@@ -130,7 +133,7 @@ def latest(session: Session, code: str) -> PlanRead | None:
 
 def put_plan(session: Session, ctx: RequestContext, code: str, data: PlanWrite) -> PlanRead:
     territories.get(session, code)
-    _check_writer(session, ctx, code)
+    check_writer(session, ctx, code, "plan.update")
     _validate(session, code, data.actions)
     latest = repository.plan_version(session, code, None)
     version = PlanVersion(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from datahub.accounts.caller import ANONYMOUS, Caller, RequestContext
 from datahub.audit import service as audit
-from datahub.carbon import disclosures, inputs, present, repository, steering, targets
+from datahub.carbon import disclosures, inputs, plans, present, repository, steering, targets
 from datahub.carbon.cells import Record, cells_of
 from datahub.carbon.schemas import (
     Approach,
@@ -295,10 +295,40 @@ def published_net(
     return shown.net
 
 
+def put_target(
+    session: Session,
+    licences: LicenceRegistry,
+    settings: Settings,
+    ctx: RequestContext,
+    code: str,
+    data: TargetWrite,
+) -> TargetRead:
+    """A caller sets a territory's target: who may is who may write its plan (audited)."""
+    territories.get(session, code)
+    plans.check_writer(session, ctx, code, "target.update")
+    target = set_target(session, licences, settings, code, data)
+    audit.record(
+        session,
+        audit.event_for(
+            ctx,
+            "target.update",
+            detail={
+                "territory": code,
+                "reference_year": target.reference_year,
+                "target_year": target.target_year,
+                "target_net": target.target_net,
+                "pathway": target.pathway,
+            },
+        ),
+    )
+    return target
+
+
 def set_target(
     session: Session, licences: LicenceRegistry, settings: Settings, code: str, data: TargetWrite
 ) -> TargetRead:
-    """Create or replace a territory's target (the route checks the caller's role).
+    """Create or replace a territory's target (for the demo and ``datahub init``; callers go
+    through :func:`put_target`).
 
     The reference year's net is stored with it — as given, or as published now — so that every
     caller gets the same path, whatever data each may read.

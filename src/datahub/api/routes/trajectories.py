@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from datahub.accounts.caller import Caller, RequestContext
+from datahub.accounts.caller import RequestContext
 from datahub.api import trajectory_cache
 from datahub.api.cache import ResultCache
 from datahub.api.charts import ChartRenderer
@@ -20,7 +20,6 @@ from datahub.api.deps import (
     RuntimeDep,
     SessionDep,
     SettingsDep,
-    require,
 )
 from datahub.api.formats import Negotiated, formats
 from datahub.api.header_values import content_disposition, header_text
@@ -354,7 +353,7 @@ def get_target(code: str, session: SessionDep) -> TargetRead:
 
 @router.put(
     "/territories/{code}/target",
-    summary="Set the territory's carbon target (admin, producer)",
+    summary="Set the territory's carbon target (admin, or a producer of its organisation)",
     description="An exponential pathway (constant annual rate) cannot reach a net of 0: 422. "
     "The reference year's net is stored with the target (`reference_net`, or the net published "
     "now), so every caller gets the same target path.",
@@ -364,6 +363,6 @@ def put_target(
     data: TargetWrite,
     session: SessionDep,
     runtime: RuntimeDep,
-    _caller: Annotated[Caller, Depends(require("admin", "producer"))],
+    ctx: ContextDep,
 ) -> TargetRead:
-    return service.set_target(session, runtime.licences, runtime.settings, code, data)
+    return service.put_target(session, runtime.licences, runtime.settings, ctx, code, data)
